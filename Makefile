@@ -1,0 +1,37 @@
+# Firstline: `make run` sets everything up and starts it; `make test` sets up and checks everything.
+UV ?= uv
+PACKAGES := core accounts admin
+BABEL_KEYWORDS := -k N_ -k InvalidInput -k InvalidJson -k Conflict -k NotFound -k Forbidden -k CsrfFailed \
+	-k Unauthenticated -k RateLimited -k QuotaExceeded -k DomainError
+
+.PHONY: run test sync sync-dev lint types layers pytest messages
+
+run: sync
+	$(UV) run --frozen --no-sync firstline demo
+
+test: sync-dev lint types layers pytest
+
+sync:
+	$(UV) sync --frozen --no-dev
+
+sync-dev:
+	$(UV) sync --frozen
+
+lint:
+	$(UV) run --frozen --no-sync ruff check .
+	$(UV) run --frozen --no-sync ruff format --check .
+
+types:
+	$(UV) run --frozen --no-sync mypy
+
+layers:
+	$(UV) run --frozen --no-sync lint-imports
+
+pytest:
+	$(UV) run --frozen --no-sync pytest
+
+# Re-extract interface strings and merge them into the Russian catalog (then translate the new ones).
+messages:
+	$(UV) run --frozen --no-sync pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
+		-o admin/locale/messages.pot $(PACKAGES)
+	$(UV) run --frozen --no-sync pybabel update -i admin/locale/messages.pot -d admin/locale -l ru --no-fuzzy-matching

@@ -1,0 +1,49 @@
+"""Reading submitted HTML forms, and the post-redirect-get pattern with errors flashed back."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from aiohttp_session import get_session
+from multidict import MultiDictProxy
+
+from admin.i18n import gettext
+from admin.rendering import flash
+from core.errors import DomainError, NotFound, Unauthenticated
+
+FormData = MultiDictProxy[str | bytes | web.FileField]
+
+
+def text_field(form: FormData, name: str) -> str:
+    value = form.get(name, "")
+    return value if isinstance(value, str) else ""
+
+
+def int_fields(form: FormData, name: str) -> list[int]:
+    return [int(value) for value in form.getall(name, []) if isinstance(value, str) and value.isdigit()]
+
+
+def safe_next(target: str | None) -> str:
+    """Only local paths: `next=//evil.example` or an absolute URL would make an open redirect."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+async def submit_and_return(
+    request: web.Request, back_to: str, action: Callable[[FormData], Awaitable[str | None]]
+) -> web.Response:
+    """Run a form action; flash its message (or its error, translated) and redirect back."""
+    form = await request.post()
+    session = await get_session(request)
+    try:
+        message = await action(form)
+    except (Unauthenticated, NotFound):
+        raise
+    except DomainError as error:
+        flash(session, error.translated(gettext), kind="error")
+    else:
+        if message is not None:
+            flash(session, message, kind="success")
+    raise web.HTTPSeeOther(back_to)

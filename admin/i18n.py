@@ -1,0 +1,84 @@
+"""Interface language: gettext catalogs (Babel .po files compiled in memory at startup), the
+language of the current request, and negotiation from the operator's setting or Accept-Language."""
+
+from __future__ import annotations
+
+import gettext as stdlib_gettext
+import io
+from collections.abc import Mapping
+from contextvars import ContextVar
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+LOCALES = ("en", "ru")
+LOCALE_NAMES = {"en": "English", "ru": "Русский"}
+CATALOG_DIR = Path(__file__).resolve().parent / "locale"
+LANGUAGE_COOKIE = "firstline_lang"
+
+Catalogs = Mapping[str, stdlib_gettext.NullTranslations]
+
+_active: ContextVar[stdlib_gettext.NullTranslations] = ContextVar("translations", default=stdlib_gettext.NullTranslations())
+_active_locale: ContextVar[str] = ContextVar("locale", default="en")
+
+
+def load_catalogs(directory: Path = CATALOG_DIR) -> Catalogs:
+    catalogs: dict[str, stdlib_gettext.NullTranslations] = {"en": stdlib_gettext.NullTranslations()}
+    for locale in LOCALES[1:]:
+        with open(directory / locale / "LC_MESSAGES" / "messages.po", "rb") as po_file:
+            catalog = read_po(po_file, locale=locale)
+        compiled = io.BytesIO()
+        write_mo(compiled, catalog)
+        compiled.seek(0)
+        catalogs[locale] = stdlib_gettext.GNUTranslations(compiled)
+    return catalogs
+
+
+def activate(catalogs: Catalogs, locale: str) -> None:
+    """Use `locale` for the rest of the current request (task)."""
+    chosen = locale if locale in catalogs else "en"
+    _active.set(catalogs[chosen])
+    _active_locale.set(chosen)
+
+
+def active_locale() -> str:
+    return _active_locale.get()
+
+
+def gettext(message: str) -> str:
+    return _active.get().gettext(message)
+
+
+def ngettext(singular: str, plural: str, count: int) -> str:
+    return _active.get().ngettext(singular, plural, count)
+
+
+def N_(message: str) -> str:  # noqa: N802  (the gettext convention for "mark only, translate later")
+    return message
+
+
+def negotiate(accept_language: str, *, cookie: str | None, default: str) -> str:
+    """The language for someone not logged in (or without a setting): cookie, then the browser's list."""
+    if cookie in LOCALES:
+        return cookie
+    for language in preferred_languages(accept_language):
+        if language in LOCALES:
+            return language
+    return default
+
+
+def preferred_languages(header: str) -> list[str]:
+    """Primary language tags of an Accept-Language header, best first ("ru-RU;q=0.8" -> "ru")."""
+    weighted: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag and quality > 0:
+            weighted.append((-quality, index, tag.split("-")[0].lower()))
+    return [tag for _, _, tag in sorted(weighted)]

@@ -1,0 +1,58 @@
+"""Wiring of the admin surface into the application: sessions, language, CSRF, templates, routes."""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+from aiohttp.typedefs import Handler
+from aiohttp_session import session_middleware
+from aiohttp_session.cookie_storage import EncryptedCookieStorage
+
+from admin import api, auth_pages, operators_page, pages, settings_page
+from admin.csrf import require_csrf_token
+from admin.i18n import activate, gettext, load_catalogs, ngettext
+from admin.identity import browser_language
+from admin.keys import catalogs_key
+from admin.rendering import render_error_page
+from core.config import Settings
+from core.keys import error_page_key
+
+HERE = Path(__file__).resolve().parent
+SESSION_COOKIE = "firstline_session"
+SESSION_MAX_AGE = 14 * 24 * 3600
+
+
+def setup_admin(app: web.Application, settings: Settings) -> None:
+    if settings.secret_key is None:
+        raise RuntimeError("the admin needs settings.secret_key (the CLI generates one under the data dir)")
+    # aiohttp-session 2.12 keys its storage with a plain string; harmless, and only in that library.
+    warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module="aiohttp_session")
+    app[catalogs_key] = load_catalogs()
+    # Fernet wants 32 bytes; derive them from the configured secret of any length.
+    cookie_key = hashlib.sha256(settings.secret_key.get_secret_value().encode()).digest()
+    storage = EncryptedCookieStorage(
+        cookie_key, cookie_name=SESSION_COOKIE, httponly=True, samesite="Lax",
+        secure=settings.http.is_https, max_age=SESSION_MAX_AGE,
+    )
+    app.middlewares.extend([session_middleware(storage), _choose_language, require_csrf_token])
+    environment = aiohttp_jinja2.setup(
+        app, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
+        extensions=["jinja2.ext.i18n"], undefined=jinja2.StrictUndefined,
+    )
+    environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]  # added by the i18n extension
+    app[error_page_key] = render_error_page
+    app.router.add_static("/static/", HERE / "static", name="static")
+    for table in (auth_pages.routes, api.routes, operators_page.routes, settings_page.routes, pages.routes):
+        app.router.add_routes(table)
+
+
+@web.middleware
+async def _choose_language(request: web.Request, handler: Handler) -> web.StreamResponse:
+    # The browser's language until an operator is known; identity switches to their setting.
+    activate(request.app[catalogs_key], browser_language(request))
+    return await handler(request)

@@ -1,0 +1,12 @@
+"""Typed ids: every table's primary key has its own type so one cannot be passed for another."""
+
+from typing import NewType
+
+WorkspaceId = NewType("WorkspaceId", int)
+OperatorId = NewType("OperatorId", int)
+GroupId = NewType("GroupId", int)
+ApiKeyId = NewType("ApiKeyId", int)
+InvitationId = NewType("InvitationId", int)
+
+# Every id type above; the database maps each to BIGINT.
+ALL_ID_TYPES = (WorkspaceId, OperatorId, GroupId, ApiKeyId, InvitationId)
