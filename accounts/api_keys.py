@@ -74,8 +74,13 @@ async def list_api_keys(session: AsyncSession, actor: Actor) -> list[ApiKeyView]
     )
     return [
         ApiKeyView(
-            id=key.id, name=key.name, role=Role(key.role), prefix=key.prefix,
-            created_at=key.created_at, last_used_at=key.last_used_at, revoked_at=key.revoked_at,
+            id=key.id,
+            name=key.name,
+            role=Role(key.role),
+            prefix=key.prefix,
+            created_at=key.created_at,
+            last_used_at=key.last_used_at,
+            revoked_at=key.revoked_at,
         )
         for key in rows.scalars()
     ]

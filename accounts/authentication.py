@@ -40,8 +40,10 @@ async def attempt_login(session: AsyncSession, *, email: str, password: str, ip:
 
 
 async def _recent_failures(session: AsyncSession, *, ip: str, account: str, since: object) -> RecentFailures:
-    failed = select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.attempted_at > since, LoginAttempt.succeeded.is_(False)
+    failed = (
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.attempted_at > since, LoginAttempt.succeeded.is_(False))
     )
     by_ip = await session.scalar(failed.where(LoginAttempt.ip == ip))
     by_account = await session.scalar(failed.where(LoginAttempt.email == account))

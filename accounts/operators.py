@@ -45,16 +45,16 @@ async def find_operator_by_email(session: AsyncSession, email: str) -> Operator 
     return (await session.execute(query)).scalar_one_or_none()
 
 
-async def create_operator(
-    session: AsyncSession, *, email: str, display_name: str, password: str | None
-) -> Operator:
+async def create_operator(session: AsyncSession, *, email: str, display_name: str, password: str | None) -> Operator:
     address = check_email(email)
     operator = Operator(
         email=address,
         display_name=check_name(display_name, field="display name", max_length=120),
         password_hash=None if password is None else hash_password(check_password(password)),
     )
-    async with unique_or(session, Conflict("An operator with email {email} already exists.", field="email", email=address)):
+    async with unique_or(
+        session, Conflict("An operator with email {email} already exists.", field="email", email=address)
+    ):
         session.add(operator)
     return operator
 
@@ -72,9 +72,7 @@ async def add_member(
         session.add(Membership(workspace_id=actor.workspace_id, operator_id=operator.id, role=role))
     token = None
     if operator.password_hash is None:
-        token = await create_invitation(
-            session, workspace_id=actor.workspace_id, operator_id=operator.id, clock=clock
-        )
+        token = await create_invitation(session, workspace_id=actor.workspace_id, operator_id=operator.id, clock=clock)
     return AddedMember(operator=operator, invitation_token=token)
 
 
@@ -109,9 +107,7 @@ async def remove_member(session: AsyncSession, actor: Actor, operator_id: Operat
     await session.flush()
 
 
-async def list_members(
-    session: AsyncSession, actor: Actor, *, only: OperatorId | None = None
-) -> list[MemberView]:
+async def list_members(session: AsyncSession, actor: Actor, *, only: OperatorId | None = None) -> list[MemberView]:
     actor.require(Permission.MANAGE_OPERATORS)
     query = (
         select(Operator, Membership.role)

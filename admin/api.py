@@ -57,10 +57,15 @@ async def me(request: web.Request) -> web.Response:
     async with request.app[database_key].transaction() as tx:
         operator = await session_operator(request, tx.session)
         workspaces = await list_workspaces_of(tx.session, operator.id)
-    return _json({
-        "id": operator.id, "email": operator.email, "display_name": operator.display_name,
-        "locale": operator.locale, "workspaces": [asdict(choice) for choice in workspaces],
-    })
+    return _json(
+        {
+            "id": operator.id,
+            "email": operator.email,
+            "display_name": operator.display_name,
+            "locale": operator.locale,
+            "workspaces": [asdict(choice) for choice in workspaces],
+        }
+    )
 
 
 @routes.get("/api/v1/operators")
@@ -77,8 +82,12 @@ async def add_operator(request: web.Request) -> web.Response:
     async with request.app[database_key].transaction() as tx:
         actor = await api_actor(request, tx.session)
         added = await add_member(
-            tx.session, actor, email=body.email, display_name=body.display_name or body.email.split("@")[0],
-            role=body.role, clock=request.app[clock_key],
+            tx.session,
+            actor,
+            email=body.email,
+            display_name=body.display_name or body.email.split("@")[0],
+            role=body.role,
+            clock=request.app[clock_key],
         )
         view = await member_view(tx.session, actor, added.operator.id)
     invitation = None
@@ -175,5 +184,7 @@ async def add_api_key(request: web.Request) -> web.Response:
 async def remove_api_key(request: web.Request) -> web.Response:
     async with request.app[database_key].transaction() as tx:
         actor = await api_actor(request, tx.session)
-        await revoke_api_key(tx.session, actor, ApiKeyId(int(request.match_info["key_id"])), clock=request.app[clock_key])
+        await revoke_api_key(
+            tx.session, actor, ApiKeyId(int(request.match_info["key_id"])), clock=request.app[clock_key]
+        )
     return web.Response(status=204)

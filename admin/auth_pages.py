@@ -34,8 +34,11 @@ async def login(request: web.Request) -> web.StreamResponse:
     email, next_path = text_field(form, "email"), safe_next(text_field(form, "next"))
     async with request.app[database_key].transaction() as tx:
         outcome = await attempt_login(
-            tx.session, email=email, password=text_field(form, "password"),
-            ip=request.remote or "unknown", clock=request.app[clock_key],
+            tx.session,
+            email=email,
+            password=text_field(form, "password"),
+            ip=request.remote or "unknown",
+            clock=request.app[clock_key],
         )
         if outcome.operator is not None:
             await start_session(request, outcome.operator)
@@ -99,7 +102,11 @@ async def choose_language(request: web.Request) -> web.StreamResponse:
     response = web.HTTPSeeOther(safe_next(text_field(form, "next")))
     if locale in SUPPORTED_LOCALES:
         response.set_cookie(
-            LANGUAGE_COOKIE, locale, max_age=365 * 24 * 3600, httponly=True, samesite="Lax",
+            LANGUAGE_COOKIE,
+            locale,
+            max_age=365 * 24 * 3600,
+            httponly=True,
+            samesite="Lax",
             secure=request.app[settings_key].http.is_https,
         )
         async with request.app[database_key].transaction() as tx:

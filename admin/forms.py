@@ -12,7 +12,7 @@ from admin.i18n import gettext
 from admin.rendering import flash
 from core.errors import DomainError, NotFound, Unauthenticated
 
-FormData = MultiDictProxy[str | bytes | web.FileField]
+FormData = MultiDictProxy[str | bytes | bytearray | web.FileField]
 
 
 def text_field(form: FormData, name: str) -> str:

@@ -19,7 +19,8 @@ LANGUAGE_COOKIE = "firstline_lang"
 
 Catalogs = Mapping[str, stdlib_gettext.NullTranslations]
 
-_active: ContextVar[stdlib_gettext.NullTranslations] = ContextVar("translations", default=stdlib_gettext.NullTranslations())
+_UNTRANSLATED = stdlib_gettext.NullTranslations()
+_active: ContextVar[stdlib_gettext.NullTranslations | None] = ContextVar("translations", default=None)
 _active_locale: ContextVar[str] = ContextVar("locale", default="en")
 
 
@@ -47,11 +48,11 @@ def active_locale() -> str:
 
 
 def gettext(message: str) -> str:
-    return _active.get().gettext(message)
+    return (_active.get() or _UNTRANSLATED).gettext(message)
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
-    return _active.get().ngettext(singular, plural, count)
+    return (_active.get() or _UNTRANSLATED).ngettext(singular, plural, count)
 
 
 def N_(message: str) -> str:  # noqa: N802  (the gettext convention for "mark only, translate later")

@@ -35,9 +35,12 @@ async def add_operator_form(request: web.Request) -> web.StreamResponse:
         async with request.app[database_key].transaction() as tx:
             visit = await open_workspace(request, tx.session)
             added = await add_member(
-                tx.session, visit.actor, email=text_field(form, "email"),
+                tx.session,
+                visit.actor,
+                email=text_field(form, "email"),
                 display_name=text_field(form, "display_name") or text_field(form, "email").split("@")[0],
-                role=parse_role(text_field(form, "role")), clock=request.app[clock_key],
+                role=parse_role(text_field(form, "role")),
+                clock=request.app[clock_key],
             )
         if added.invitation_token is None:
             return gettext("{email} was added to this workspace.").format(email=added.operator.email)

@@ -58,7 +58,9 @@ async def create_workspace_form(request: web.Request) -> web.StreamResponse:
         async with request.app[database_key].transaction() as tx:
             operator = await session_operator(request, tx.session)
             workspace = await create_workspace(
-                tx.session, slug=text_field(form, "slug").strip().lower(), name=text_field(form, "name"),
+                tx.session,
+                slug=text_field(form, "slug").strip().lower(),
+                name=text_field(form, "name"),
                 admin_id=operator.id,
             )
         raise web.HTTPSeeOther(f"/w/{workspace.slug}/")

@@ -30,20 +30,45 @@ class Section:
 ROLE_NAMES = (N_("admin"), N_("operator"), N_("editor"))
 
 SECTIONS = (
-    Section("inbox", N_("Inbox"), Permission.WORK_INBOX,
-            N_("Queues of escalated dialogs, assigned to operators, answered live.")),
-    Section("knowledge-base", N_("Knowledge base"), Permission.EDIT_KNOWLEDGE_BASE,
-            N_("Articles the AI bot answers from, and the public help center.")),
-    Section("flows", N_("Flows"), Permission.MANAGE_FLOWS,
-            N_("The welcome bot and other scenarios, built and published here.")),
-    Section("channels", N_("Channels"), Permission.MANAGE_CHANNELS,
-            N_("The web chat widget, Telegram and WhatsApp connections.")),
-    Section("broadcasts", N_("Broadcasts"), Permission.MANAGE_BROADCASTS,
-            N_("Messages to many subscribers at once, paced to each channel's limits.")),
-    Section("usage", N_("Usage"), Permission.VIEW_USAGE,
-            N_("Visitors, AI questions and channel messages against the plan.")),
-    Section("operators", N_("Operators"), Permission.MANAGE_OPERATORS,
-            N_("Who works in this workspace, their roles and groups.")),
+    Section(
+        "inbox",
+        N_("Inbox"),
+        Permission.WORK_INBOX,
+        N_("Queues of escalated dialogs, assigned to operators, answered live."),
+    ),
+    Section(
+        "knowledge-base",
+        N_("Knowledge base"),
+        Permission.EDIT_KNOWLEDGE_BASE,
+        N_("Articles the AI bot answers from, and the public help center."),
+    ),
+    Section(
+        "flows",
+        N_("Flows"),
+        Permission.MANAGE_FLOWS,
+        N_("The welcome bot and other scenarios, built and published here."),
+    ),
+    Section(
+        "channels",
+        N_("Channels"),
+        Permission.MANAGE_CHANNELS,
+        N_("The web chat widget, Telegram and WhatsApp connections."),
+    ),
+    Section(
+        "broadcasts",
+        N_("Broadcasts"),
+        Permission.MANAGE_BROADCASTS,
+        N_("Messages to many subscribers at once, paced to each channel's limits."),
+    ),
+    Section(
+        "usage", N_("Usage"), Permission.VIEW_USAGE, N_("Visitors, AI questions and channel messages against the plan.")
+    ),
+    Section(
+        "operators",
+        N_("Operators"),
+        Permission.MANAGE_OPERATORS,
+        N_("Who works in this workspace, their roles and groups."),
+    ),
     Section("settings", N_("Settings"), None, N_("Your profile, the workspace and its API keys.")),
 )
 
@@ -90,6 +115,8 @@ async def render_error_page(request: web.Request, error: DomainError) -> web.Str
     if isinstance(error, Unauthenticated):
         raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs, safe='')}")
     return await render_page(
-        request, "error.html", {"message": error.translated(gettext), "status": error.http_status},
+        request,
+        "error.html",
+        {"message": error.translated(gettext), "status": error.http_status},
         status=error.http_status,
     )

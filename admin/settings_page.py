@@ -21,7 +21,9 @@ routes = web.RouteTableDef()
 async def settings_page(request: web.Request) -> web.StreamResponse:
     async with request.app[database_key].transaction() as tx:
         visit = await open_workspace(request, tx.session)
-        keys = await list_api_keys(tx.session, visit.actor) if can(visit.actor.role, Permission.MANAGE_API_KEYS) else None
+        keys = (
+            await list_api_keys(tx.session, visit.actor) if can(visit.actor.role, Permission.MANAGE_API_KEYS) else None
+        )
     return await render_shell(request, "settings.html", visit, "settings", {"api_keys": keys, "roles": list(Role)})
 
 
@@ -31,7 +33,9 @@ async def profile_form(request: web.Request) -> web.StreamResponse:
         async with request.app[database_key].transaction() as tx:
             visit = await open_workspace(request, tx.session)
             await update_profile(
-                tx.session, visit.operator, display_name=text_field(form, "display_name"),
+                tx.session,
+                visit.operator,
+                display_name=text_field(form, "display_name"),
                 locale=text_field(form, "locale"),
             )
         return gettext("Saved.")

@@ -36,13 +36,20 @@ def setup_admin(app: web.Application, settings: Settings) -> None:
     # Fernet wants 32 bytes; derive them from the configured secret of any length.
     cookie_key = hashlib.sha256(settings.secret_key.get_secret_value().encode()).digest()
     storage = EncryptedCookieStorage(
-        cookie_key, cookie_name=SESSION_COOKIE, httponly=True, samesite="Lax",
-        secure=settings.http.is_https, max_age=SESSION_MAX_AGE,
+        cookie_key,
+        cookie_name=SESSION_COOKIE,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.http.is_https,
+        max_age=SESSION_MAX_AGE,
     )
     app.middlewares.extend([session_middleware(storage), _choose_language, require_csrf_token])
     environment = aiohttp_jinja2.setup(
-        app, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
-        extensions=["jinja2.ext.i18n"], undefined=jinja2.StrictUndefined,
+        app,
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
     )
     environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]  # added by the i18n extension
     app[error_page_key] = render_error_page

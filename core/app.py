@@ -32,9 +32,7 @@ def build_app(settings: Settings, *, database: Database | None = None, clock: Cl
     return app
 
 
-def _database_context(
-    settings: Settings, given: Database | None
-) -> Callable[[web.Application], AsyncIterator[None]]:
+def _database_context(settings: Settings, given: Database | None) -> Callable[[web.Application], AsyncIterator[None]]:
     async def database_context(app: web.Application) -> AsyncIterator[None]:
         if given is not None:
             app[database_key] = given

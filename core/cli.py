@@ -109,7 +109,9 @@ async def _ensure_demo(settings: Settings) -> list[str]:
         elif password is not None:
             credential = f"{result.admin_email} / the password in FIRSTLINE_ADMIN_PASSWORD"
         else:
-            credential = f"{result.admin_email} (password printed at first start; set FIRSTLINE_ADMIN_PASSWORD to reset it)"
+            credential = (
+                f"{result.admin_email} (password printed at first start; set FIRSTLINE_ADMIN_PASSWORD to reset it)"
+            )
         return [f"  admin login:  {credential}", f"  workspace:    {settings.http.base_url}/w/{DEMO_SLUG}/"]
 
     return await _with_database(settings, ensure)
@@ -153,7 +155,10 @@ def _create_operator(settings: Settings, args: argparse.Namespace) -> None:
                 if generated:
                     outcome += f"; password: {password}"
             membership = Membership(workspace_id=workspace.id, operator_id=operator.id, role=args.role)
-            async with unique_or(tx.session, Conflict("{email} is already a member of {slug}.", email=operator.email, slug=args.workspace)):
+            async with unique_or(
+                tx.session,
+                Conflict("{email} is already a member of {slug}.", email=operator.email, slug=args.workspace),
+            ):
                 tx.session.add(membership)
         return outcome
 

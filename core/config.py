@@ -81,9 +81,7 @@ def load_settings() -> Settings:
         name = "FIRSTLINE_" + str(first["loc"][0]).upper() if first["loc"] else "environment"
         raise StartupError(f"invalid setting {name}: {first['msg']}") from None
     return Settings(
-        http=HttpSettings(
-            host=env.host, port=env.port, public_url=env.public_url, max_body_bytes=env.max_body_bytes
-        ),
+        http=HttpSettings(host=env.host, port=env.port, public_url=env.public_url, max_body_bytes=env.max_body_bytes),
         database=DatabaseSettings(url=env.database_url or None, pool_size=env.db_pool_size),
         admin=AdminBootstrap(email=env.admin_email, password=env.admin_password),
         data_dir=env.data_dir,

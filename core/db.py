@@ -30,13 +30,16 @@ NAMING_CONVENTION = {
 }
 
 
+_TYPE_ANNOTATION_MAP: dict[object, object] = {
+    int: BigInteger,
+    datetime: DateTime(timezone=True),
+    **{id_type: BigInteger for id_type in ALL_ID_TYPES},
+}
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {
-        int: BigInteger,
-        datetime: DateTime(timezone=True),
-        **{id_type: BigInteger for id_type in ALL_ID_TYPES},
-    }
+    type_annotation_map = _TYPE_ANNOTATION_MAP
 
 
 AfterCommit = Callable[[], Awaitable[None]]
@@ -66,17 +69,14 @@ class Database:
     @classmethod
     def from_connection(cls, connection: AsyncConnection) -> Database:
         """Every transaction becomes a savepoint of the connection's open transaction (tests)."""
-        sessions = async_sessionmaker(
-            bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
-        )
+        sessions = async_sessionmaker(bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
         return cls(sessions)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        async with self._sessions() as session:
-            async with session.begin():
-                tx = Transaction(session)
-                yield tx
+        async with self._sessions() as session, session.begin():
+            tx = Transaction(session)
+            yield tx
         for callback in tx._after_commit:
             await _run_after_commit(callback)
 
@@ -91,7 +91,6 @@ async def _run_after_commit(callback: AfterCommit) -> None:
 
 def create_engine(url: str, *, pool_size: int) -> AsyncEngine:
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
-
 
 
 @asynccontextmanager

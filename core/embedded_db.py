@@ -103,8 +103,15 @@ def _initialise_if_new(pgdata: Path) -> None:
     _hand_to_service_user(pgdata)
     log.info("initialising embedded PostgreSQL", extra={"pgdata": str(pgdata)})
     _run(
-        "initdb", "-D", str(pgdata), "-U", SUPERUSER, "--auth=trust", "--encoding=UTF8",
-        "--locale=C.UTF-8", "--no-instructions",
+        "initdb",
+        "-D",
+        str(pgdata),
+        "-U",
+        SUPERUSER,
+        "--auth=trust",
+        "--encoding=UTF8",
+        "--locale=C.UTF-8",
+        "--no-instructions",
     )
 
 
@@ -167,10 +174,12 @@ def _run(program: str, *args: str) -> None:
     command = [str(postgres_bin_dir() / program), *args]
     # As root, drop to the service user *and* its group: keeping root's group would make
     # group permissions (often none, as on pytest's 0700 temp dirs) apply instead of "other".
-    as_service = {"user": SERVICE_USER, "group": SERVICE_USER, "extra_groups": []} if _is_root() else {}
+    user = group = SERVICE_USER if _is_root() else None
     completed = subprocess.run(
         command,
-        **as_service,  # type: ignore[arg-type]  # subprocess.run's overloads do not take a spread dict
+        user=user,
+        group=group,
+        extra_groups=[] if _is_root() else None,
         capture_output=True,
         text=True,
         check=False,

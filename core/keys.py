@@ -19,4 +19,4 @@ database_key = web.AppKey("database", Database)
 clock_key = web.AppKey("clock", Clock)
 metrics_key = web.AppKey("metrics", HttpMetrics)
 # Set by the admin surface: how a domain error on a page (not the JSON API) is shown to a person.
-error_page_key = web.AppKey("error_page", ErrorPageRenderer)
+error_page_key = web.AppKey[ErrorPageRenderer]("error_page")

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,7 +15,7 @@ from core.app import build_app
 from core.db import Base, Database, create_engine
 from core.embedded_db import EmbeddedServer, embedded_postgres
 from core.migrate import ensure_database_exists, migrate
-from tests.factories import import_all_models, make_settings
+from tests.factories import Client, import_all_models, make_settings
 
 ROLLED_BACK_DATABASE = "firstline_test"
 COMMITTED_DATABASE = "firstline_committed"
@@ -82,6 +81,6 @@ def repo_root() -> Path:
 
 
 @pytest.fixture
-async def client(db: Database, aiohttp_client: AiohttpClient) -> TestClient:
+async def client(db: Database, aiohttp_client: AiohttpClient) -> Client:
     """The whole application over a real loopback socket, on the rolled-back database."""
     return await aiohttp_client(build_app(make_settings(), database=db))

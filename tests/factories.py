@@ -6,6 +6,7 @@ import itertools
 import re
 from functools import cache
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +18,7 @@ from core.config import HttpSettings, Settings
 
 PASSWORD = "correct horse battery staple"
 _sequence = itertools.count(1)
+Client = TestClient[web.Request, web.Application]
 
 
 def import_all_models() -> None:
@@ -69,7 +71,7 @@ async def make_operator(
 _CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 
 
-async def csrf_token_of(client: TestClient, path: str = "/login") -> str:
+async def csrf_token_of(client: Client, path: str = "/login") -> str:
     response = await client.get(path, allow_redirects=False)
     page = await response.text()
     match = _CSRF_META.search(page)
@@ -77,7 +79,7 @@ async def csrf_token_of(client: TestClient, path: str = "/login") -> str:
     return match.group(1)
 
 
-async def log_in(client: TestClient, email: str, password: str = PASSWORD) -> str:
+async def log_in(client: Client, email: str, password: str = PASSWORD) -> str:
     """Log in through the real form; returns the session's CSRF token for later writes."""
     token = await csrf_token_of(client)
     response = await client.post(

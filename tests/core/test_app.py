@@ -1,24 +1,23 @@
-from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
 
 from core.app import build_app
 from core.db import Database
-from pytest_aiohttp import AiohttpClient
-from tests.factories import make_settings
+from tests.factories import Client, make_settings
 
 
-async def test_healthz_answers_without_touching_the_database(client: TestClient) -> None:
+async def test_healthz_answers_without_touching_the_database(client: Client) -> None:
     response = await client.get("/healthz")
     assert response.status == 200
     assert await response.json() == {"status": "ok"}
 
 
-async def test_readyz_reports_the_migrated_schema(client: TestClient) -> None:
+async def test_readyz_reports_the_migrated_schema(client: Client) -> None:
     response = await client.get("/readyz")
     assert response.status == 200
     assert (await response.json())["status"] == "ready"
 
 
-async def test_every_response_carries_a_request_id_and_keeps_a_sane_incoming_one(client: TestClient) -> None:
+async def test_every_response_carries_a_request_id_and_keeps_a_sane_incoming_one(client: Client) -> None:
     fresh = await client.get("/healthz")
     assert len(fresh.headers["X-Request-Id"]) == 32
     kept = await client.get("/healthz", headers={"X-Request-Id": "abc-123-def"})
@@ -27,7 +26,7 @@ async def test_every_response_carries_a_request_id_and_keeps_a_sane_incoming_one
     assert replaced.headers["X-Request-Id"] != "<script>"
 
 
-async def test_metrics_count_requests_by_route(client: TestClient) -> None:
+async def test_metrics_count_requests_by_route(client: Client) -> None:
     await client.get("/healthz")
     response = await client.get("/metrics")
     body = await response.text()
@@ -35,13 +34,13 @@ async def test_metrics_count_requests_by_route(client: TestClient) -> None:
     assert 'firstline_http_requests_total{method="GET",route="/healthz",status="200"}' in body
 
 
-async def test_unknown_api_path_is_a_json_404(client: TestClient) -> None:
+async def test_unknown_api_path_is_a_json_404(client: Client) -> None:
     response = await client.get("/api/v1/nothing-here")
     assert response.status == 404
     assert (await response.json())["error"]["code"] == "not_found"
 
 
-async def test_unknown_page_is_a_readable_404_page(client: TestClient) -> None:
+async def test_unknown_page_is_a_readable_404_page(client: Client) -> None:
     response = await client.get("/no-such-page")
     assert response.status == 404
     assert "Page not found." in await response.text()
