@@ -14,14 +14,15 @@ from core.config import Settings
 from core.db import Database, create_engine
 from core.keys import clock_key, database_key, metrics_key, settings_key
 from core.metrics import create_http_metrics
-from core.middlewares import error_response, observe_requests, translate_errors
+from core.middlewares import client_address_from_proxies, error_response, observe_requests, translate_errors
 from core.migrate import head_revision
 
 
 def build_app(settings: Settings, *, database: Database | None = None, clock: Clock | None = None) -> web.Application:
     """`database` is given by tests (a connection-bound Database); otherwise one is built from settings."""
     app = web.Application(
-        client_max_size=settings.http.max_body_bytes, middlewares=[observe_requests, translate_errors]
+        client_max_size=settings.http.max_body_bytes,
+        middlewares=[client_address_from_proxies(settings.http.proxy_hops), observe_requests, translate_errors],
     )
     app[settings_key] = settings
     app[clock_key] = clock if clock is not None else SystemClock()

@@ -22,6 +22,8 @@ class HttpSettings(_Frozen):
     port: int = 8080
     public_url: str = ""  # empty: http://host:port
     max_body_bytes: int = 1024 * 1024
+    # Reverse proxies in front of us that append to X-Forwarded-For; 0 trusts no such header.
+    proxy_hops: int = 0
 
     @property
     def base_url(self) -> str:
@@ -62,6 +64,7 @@ class _Environment(BaseSettings):
     port: int = Field(default=8080, ge=1, le=65535)
     public_url: str = ""
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    proxy_hops: int = Field(default=0, ge=0, le=5)
     database_url: str | None = Field(default=None, validation_alias="DATABASE_URL")
     db_pool_size: int = Field(default=10, ge=1, le=200)
     data_dir: Path = Path("var")
@@ -81,7 +84,13 @@ def load_settings() -> Settings:
         name = "FIRSTLINE_" + str(first["loc"][0]).upper() if first["loc"] else "environment"
         raise StartupError(f"invalid setting {name}: {first['msg']}") from None
     return Settings(
-        http=HttpSettings(host=env.host, port=env.port, public_url=env.public_url, max_body_bytes=env.max_body_bytes),
+        http=HttpSettings(
+            host=env.host,
+            port=env.port,
+            public_url=env.public_url,
+            max_body_bytes=env.max_body_bytes,
+            proxy_hops=env.proxy_hops,
+        ),
         database=DatabaseSettings(url=env.database_url or None, pool_size=env.db_pool_size),
         admin=AdminBootstrap(email=env.admin_email, password=env.admin_password),
         data_dir=env.data_dir,

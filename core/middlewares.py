@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Mapping
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
 from core.errors import DomainError, ErrorCode, NotFound
 from core.keys import error_page_key, metrics_key
@@ -53,10 +53,28 @@ async def observe_requests(request: web.Request, handler: Handler) -> web.Stream
         metrics.requests.labels(request.method, route, str(status)).inc()
         metrics.latency.labels(route).observe(elapsed)
         log.info(
-            "request",
+            "%s %s %s %.1fms",
+            request.method,
+            request.path,
+            status,
+            elapsed * 1000,
             extra={"method": request.method, "path": request.path, "status": status, "ms": round(elapsed * 1000, 1)},
         )
         request_id_var.reset(token)
+
+
+def client_address_from_proxies(hops: int) -> Middleware:
+    """With `hops` trusted proxies in front, the client is the `hops`-th address from the right of
+    X-Forwarded-For (each proxy appends the peer it saw); anything further left is client-supplied."""
+
+    @web.middleware
+    async def client_address(request: web.Request, handler: Handler) -> web.StreamResponse:
+        forwarded = [part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()]
+        if hops == 0 or len(forwarded) < hops:
+            return await handler(request)
+        return await handler(request.clone(remote=forwarded[-hops]))
+
+    return client_address
 
 
 @web.middleware

@@ -111,3 +111,29 @@ async def test_changing_the_password_ends_other_sessions(client: Client, db: Dat
 async def test_login_page_has_a_csrf_token_in_the_form(client: Client) -> None:
     page = await (await client.get("/login")).text()
     assert re.search(r'name="_csrf" value="[^"]{20,}"', page)
+
+
+async def test_behind_a_trusted_proxy_the_forwarded_client_address_is_throttled(
+    db: Database, aiohttp_client: AiohttpClient
+) -> None:
+    settings = make_settings(http=HttpSettings(port=0, proxy_hops=1))
+    client = await aiohttp_client(build_app(settings, database=db))
+    await seed_admin(db)
+    from accounts.login_policy import MAX_FAILURES_PER_IP
+
+    for attempt in range(MAX_FAILURES_PER_IP):
+        # The forged left-most entry changes every time; the proxy-appended right-most one does not.
+        await post_login(client, f"guess{attempt}@example.com", "x", ip=f"10.9.9.{attempt}, 198.51.100.7")
+    blocked = await post_login(client, "ann@example.com", PASSWORD, ip="1.2.3.4, 198.51.100.7")
+    other_client = await post_login(client, "ann@example.com", PASSWORD, ip="198.51.100.8")
+    assert blocked[0] == 429
+    assert other_client[0] == 303
+
+
+async def test_without_proxies_a_forwarded_header_cannot_dodge_the_address_limit(client: Client, db: Database) -> None:
+    await seed_admin(db)
+    from accounts.login_policy import MAX_FAILURES_PER_IP
+
+    for attempt in range(MAX_FAILURES_PER_IP):
+        await post_login(client, f"guess{attempt}@example.com", "x", ip=f"10.0.0.{attempt}")
+    assert (await post_login(client, "ann@example.com", PASSWORD, ip="10.1.1.1"))[0] == 429
