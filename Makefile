@@ -1,5 +1,7 @@
 # Firstline: `make run` sets everything up and starts it; `make test` sets up and checks everything.
 UV ?= uv
+# Byte-compile dependencies at install: with PYTHONDONTWRITEBYTECODE set (as on some machines), every
+# start would otherwise recompile them all (seconds per process).
 PACKAGES := core accounts admin
 BABEL_KEYWORDS := -k N_ -k InvalidInput -k InvalidJson -k Conflict -k NotFound -k Forbidden -k CsrfFailed \
 	-k Unauthenticated -k RateLimited -k QuotaExceeded -k DomainError
@@ -12,10 +14,10 @@ run: sync
 test: sync-dev lint types layers pytest
 
 sync:
-	$(UV) sync --frozen --no-dev
+	$(UV) sync --frozen --no-dev --inexact --compile-bytecode
 
 sync-dev:
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 
 lint:
 	$(UV) run --frozen --no-sync ruff check .

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import getpass
 import secrets
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
@@ -35,7 +36,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        configure_logging(settings.log_level, settings.log_format)
+        # Servers log what they do; one-shot commands stay quiet unless something goes wrong.
+        quiet = args.command not in (_serve, _demo)
+        configure_logging("WARNING" if quiet else settings.log_level, settings.log_format)
         args.command(settings, args)
     except (StartupError, DomainError) as error:
         print(f"firstline: error: {error}", file=sys.stderr)
@@ -87,13 +90,17 @@ def _run_server(settings: Settings, args: argparse.Namespace, *, demo: bool) -> 
         asyncio.run(prepare_database(ready))
         lines = asyncio.run(_ensure_demo(ready)) if demo else []
         banner = "\n".join(["", f"Firstline is running at {ready.http.base_url}", *lines, "Press Ctrl-C to stop.", ""])
-        web.run_app(
-            build_app(ready),
-            host=ready.http.host,
-            port=ready.http.port,
-            print=lambda _: print(banner, flush=True),
-            access_log=None,
-        )
+        try:
+            web.run_app(
+                build_app(ready),
+                host=ready.http.host,
+                port=ready.http.port,
+                print=lambda _: print(banner, flush=True),
+                access_log=None,
+            )
+        finally:
+            # A second Ctrl-C must not cut short the database shutdown that follows.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 async def _ensure_demo(settings: Settings) -> list[str]:
