@@ -94,7 +94,7 @@ async def render_page(
         "locale": active_locale(),
         "locale_names": LOCALE_NAMES,
         "flashes": session.pop("flashes", []),
-        "path": request.path,
+        "path": request.path_qs,
     }
     return aiohttp_jinja2.render_template(template, request, {**common, **context}, status=status)
 

@@ -9,7 +9,7 @@ from accounts.operators import update_profile
 from accounts.roles import Permission, Role, can, parse_role
 from admin.forms import FormData, submit_and_return, text_field
 from admin.i18n import gettext
-from admin.identity import open_workspace
+from admin.identity import open_workspace, use_operator_language
 from admin.rendering import render_shell
 from core.ids import ApiKeyId
 from core.keys import clock_key, database_key
@@ -38,6 +38,7 @@ async def profile_form(request: web.Request) -> web.StreamResponse:
                 display_name=text_field(form, "display_name"),
                 locale=text_field(form, "locale"),
             )
+        use_operator_language(request, visit.operator)  # confirm in the language just chosen
         return gettext("Saved.")
 
     return await submit_and_return(request, _page(request), save)

@@ -51,7 +51,7 @@ class Settings(_Frozen):
     data_dir: Path = Path("var")
     secret_key: SecretStr | None = None  # None: generated once into data_dir/secret-key
     log_level: str = "INFO"
-    log_format: Literal["json", "text"] = "json"
+    log_format: Literal["auto", "json", "text"] = "auto"
     default_locale: Literal["en", "ru"] = "en"
 
 
@@ -72,7 +72,7 @@ class _Environment(BaseSettings):
     admin_email: str = "admin@example.com"
     admin_password: SecretStr | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_format: Literal["json", "text"] = "json"
+    log_format: Literal["auto", "json", "text"] = "auto"
     default_locale: Literal["en", "ru"] = "en"
 
 

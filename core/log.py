@@ -18,9 +18,10 @@ class _RequestIdFilter(logging.Filter):
 
 
 def configure_logging(level: str, log_format: str) -> None:
+    """`auto`: readable lines on a terminal, JSON objects (one per line) for log collectors."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_RequestIdFilter())
-    if log_format == "json":
+    if log_format == "json" or (log_format == "auto" and not sys.stderr.isatty()):
         handler.setFormatter(
             JsonFormatter(
                 "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",

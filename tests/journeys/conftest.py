@@ -1,0 +1,97 @@
+"""Browser journeys: one headless Chromium per test session, a fresh browser context per test, and the
+whole application served on a real loopback socket over the committing database (`committed_db`)."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+import pytest
+from aiohttp.test_utils import TestServer, get_port_socket
+from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright
+
+from core.app import build_app
+from core.config import HttpSettings
+from core.db import Database
+from tests.factories import make_settings
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+# Generous enough for a loaded CI machine; a journey that is really stuck still fails well before pytest's timeout.
+ACTION_TIMEOUT_MS = 15_000
+
+
+class NewContext(Protocol):
+    """Opens another browser context (another person, another browser) on the served app."""
+
+    async def __call__(self, *, locale: str = "en-US", viewport: ViewportSize | None = None) -> BrowserContext: ...
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@pytest.fixture
+async def server_url(committed_db: Database) -> AsyncIterator[str]:
+    """The app's origin, e.g. http://127.0.0.1:41234. The socket is bound first so that the app's
+    configured base URL (used in invitation links) is the address the browser really reaches."""
+    listening = get_port_socket("127.0.0.1", 0, socket.AF_INET)
+    port: int = listening.getsockname()[1]
+    settings = make_settings(http=HttpSettings(host="127.0.0.1", port=port))
+    server = TestServer(
+        build_app(settings, database=committed_db),
+        host="127.0.0.1",
+        port=port,
+        socket_factory=lambda host, port, family: listening,
+    )
+    try:
+        await server.start_server()
+        yield str(server.make_url("/")).rstrip("/")
+    finally:
+        await server.close()
+        listening.close()
+
+
+@pytest.fixture
+async def new_context(browser: Browser, server_url: str) -> AsyncIterator[NewContext]:
+    opened: list[BrowserContext] = []
+
+    async def open_context(*, locale: str = "en-US", viewport: ViewportSize | None = None) -> BrowserContext:
+        context = await browser.new_context(
+            base_url=server_url, locale=locale, viewport=viewport or {"width": 1280, "height": 800}
+        )
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
+        opened.append(context)
+        return context
+
+    try:
+        yield open_context
+    finally:
+        for context in opened:
+            await context.close()
+
+
+@pytest.fixture
+async def context(new_context: NewContext) -> BrowserContext:
+    """A fresh browser (no cookies, English) on the served app, closed after the test."""
+    return await new_context()
+
+
+@pytest.fixture
+async def page(context: BrowserContext) -> Page:
+    return await context.new_page()
