@@ -228,7 +228,7 @@ def _is_root() -> bool:
 def _hand_to_service_user(path: Path) -> None:
     if not _is_root():
         return
-    account = _ensure_service_user()
+    account = ensure_service_user()
     os.chown(path, account.pw_uid, account.pw_gid)
     if path.is_dir():
         path.chmod(0o700)
@@ -236,7 +236,7 @@ def _hand_to_service_user(path: Path) -> None:
     _allow_traversal(postgres_bin_dir())
 
 
-def _ensure_service_user() -> pwd.struct_passwd:
+def ensure_service_user() -> pwd.struct_passwd:
     try:
         return pwd.getpwnam(SERVICE_USER)
     except KeyError:

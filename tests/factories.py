@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts.actors import Actor
 from accounts.models import Membership, Operator, Workspace
 from accounts.roles import Role
 from accounts.secrets_hashing import hash_password
@@ -87,3 +88,11 @@ async def log_in(client: Client, email: str, password: str = PASSWORD) -> str:
     )
     assert response.status == 303, await response.text()
     return await csrf_token_of(client, "/workspaces/new")
+
+
+async def make_actor(session: AsyncSession, *, role: Role = Role.ADMIN, workspace: Workspace | None = None) -> Actor:
+    """A new operator with `role` in `workspace` (a new one by default), as services see them."""
+    if workspace is None:
+        workspace = await make_workspace(session)
+    operator = await make_operator(session, workspace=workspace, role=role)
+    return Actor(workspace_id=workspace.id, workspace_slug=workspace.slug, role=role, operator_id=operator.id)

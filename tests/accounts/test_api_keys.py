@@ -10,31 +10,31 @@ from accounts.roles import Role
 from core.clock import FrozenClock
 from core.db import Database
 from core.errors import Forbidden, NotFound, Unauthenticated
-from tests.factories import make_operator, make_workspace
+from tests.factories import make_actor, make_operator, make_workspace
 
 
 async def test_a_key_is_shown_once_and_stored_only_as_its_digest(db: Database) -> None:
     clock = FrozenClock(datetime(2026, 11, 1, tzinfo=UTC))
     async with db.transaction() as tx:
-        workspace = await make_workspace(tx.session)
-        admin = await make_operator(tx.session, workspace=workspace, role=Role.ADMIN)
-        actor = await access_workspace_as_operator(tx.session, admin.id, workspace.slug)
+        actor = await make_actor(tx.session)
         new = await create_api_key(tx.session, actor, name="Zapier", role=Role.EDITOR)
         stored = await tx.session.get(ApiKey, new.id)
         assert stored is not None
         assert stored.key_hash == hashlib.sha256(new.key.encode()).hexdigest()
         assert new.key not in (stored.prefix, stored.key_hash)
         key_actor = await authenticate_api_key(tx.session, new.key, clock=clock)
-        assert (key_actor.workspace_id, key_actor.role, key_actor.api_key_id) == (workspace.id, Role.EDITOR, new.id)
+        assert (key_actor.workspace_id, key_actor.role, key_actor.api_key_id) == (
+            actor.workspace_id,
+            Role.EDITOR,
+            new.id,
+        )
         assert [view.prefix for view in await list_api_keys(tx.session, actor)] == [new.key[:10]]
 
 
 async def test_revoked_and_unknown_keys_do_not_authenticate(db: Database) -> None:
     clock = FrozenClock(datetime(2026, 11, 1, tzinfo=UTC))
     async with db.transaction() as tx:
-        workspace = await make_workspace(tx.session)
-        admin = await make_operator(tx.session, workspace=workspace, role=Role.ADMIN)
-        actor = await access_workspace_as_operator(tx.session, admin.id, workspace.slug)
+        actor = await make_actor(tx.session)
         new = await create_api_key(tx.session, actor, name="Old", role=Role.ADMIN)
         clock.advance(timedelta(minutes=5))
         await revoke_api_key(tx.session, actor, new.id, clock=clock)

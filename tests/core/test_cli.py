@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import pwd
 import shutil
 import socket
 import stat
@@ -23,7 +22,7 @@ from sqlalchemy import text
 
 from core.app import build_app
 from core.db import Database
-from core.embedded_db import SERVICE_USER, SUPERUSER, postgres_bin_dir
+from core.embedded_db import SERVICE_USER, SUPERUSER, ensure_service_user, postgres_bin_dir
 from core.migrate import CONNECT_TIMEOUT_SECONDS, head_revision
 from tests.factories import make_settings, make_workspace
 
@@ -68,24 +67,6 @@ async def firstline(env: dict[str, str], *args: str) -> Completed:
     return Completed(process.returncode, stdout.decode(), stderr.decode(), time.monotonic() - started)
 
 
-@pytest.fixture(scope="session")
-def bytecode_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where child interpreters keep compiled modules. The environment may forbid writing bytecode
-    (PYTHONDONTWRITEBYTECODE), which makes every `firstline` process compile everything again
-    (seconds); a cache outside the source tree keeps that cost to a warm-up run here."""
-    cache = tmp_path_factory.getbasetemp() / "pycache"
-    if not cache.exists():
-        env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
-        subprocess.run(
-            [FIRSTLINE, "--help"],
-            env={**env, "PYTHONPYCACHEPREFIX": str(cache)},
-            capture_output=True,
-            check=True,
-            timeout=COMMAND_TIMEOUT_SECONDS,
-        )
-    return cache
-
-
 @pytest.fixture
 def cli_env(tmp_path: Path, bytecode_cache: Path) -> dict[str, str]:
     env = {
@@ -122,14 +103,6 @@ def _without_pgvector(directory: str, names: list[str]) -> set[str]:
     return set()
 
 
-def _ensure_service_user() -> pwd.struct_passwd:
-    try:
-        return pwd.getpwnam(SERVICE_USER)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", SERVICE_USER], check=True, capture_output=True)
-        return pwd.getpwnam(SERVICE_USER)
-
-
 def _run_as_service_user(*command: str | Path) -> None:
     """As core.embedded_db runs PostgreSQL: it refuses root, so as root run it as the service user and
     that user's group only (root's group would make group permissions apply instead of "other")."""
@@ -164,7 +137,7 @@ def server_without_pgvector(tmp_path: Path) -> Iterator[int]:
     pgdata = tmp_path / "pgdata"
     pgdata.mkdir(mode=0o700)
     if os.geteuid() == 0:
-        account = _ensure_service_user()
+        account = ensure_service_user()
         os.chown(pgdata, account.pw_uid, account.pw_gid)
         for folder in [tmp_path, *tmp_path.parents]:  # the service user must reach the copy and the data
             folder.chmod(folder.stat().st_mode | stat.S_IXOTH)

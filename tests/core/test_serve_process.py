@@ -140,24 +140,6 @@ class Launcher:
             psutil.wait_procs([postmaster], timeout=STOP_SECONDS)
 
 
-@pytest.fixture(scope="session")
-def bytecode_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where child interpreters keep compiled modules: the environment may forbid writing bytecode
-    (PYTHONDONTWRITEBYTECODE), and compiling everything in every process would distort the timings.
-    Warmed once here so that the cold start measures the database, not the compiler."""
-    cache = tmp_path_factory.getbasetemp() / "pycache"
-    if not cache.exists():
-        env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
-        subprocess.run(
-            [FIRSTLINE, "--help"],
-            env={**env, "PYTHONPYCACHEPREFIX": str(cache)},
-            capture_output=True,
-            check=True,
-            timeout=READY_SECONDS,
-        )
-    return cache
-
-
 @pytest.fixture
 def launcher(tmp_path: Path, bytecode_cache: Path) -> Iterator[Launcher]:
     env = {
