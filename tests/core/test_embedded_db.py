@@ -17,10 +17,17 @@ from pathlib import Path
 import psutil
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from core.embedded_db import SERVICE_USER, EmbeddedServer, leave_embedded_postgres, start_embedded_postgres
+from core.embedded_db import (
+    SERVICE_USER,
+    EmbeddedServer,
+    leave_embedded_postgres,
+    running_embedded_server,
+    start_embedded_postgres,
+)
 from core.errors import StartupError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -182,6 +189,16 @@ async def test_starts_a_server_with_pgvector_and_russian_stemming_and_stops_it_o
     assert await scalar(server, "CREATE EXTENSION vector", "SELECT '[1,2,3]'::vector <-> '[1,2,5]'::vector") == 2.0
     assert "'возврат'" in str(await scalar(server, "SELECT to_tsvector('russian', 'возвратами')::text"))
 
+    # Other local accounts reach 127.0.0.1 too: the server wants the generated password.
+    assert server.password is not None
+    assert (data_dir / "postgres-password").stat().st_mode & 0o077 == 0
+    without_password = EmbeddedServer(pgdata=pgdata, port=server.port, password=None)
+    with pytest.raises(DBAPIError, match="password authentication failed"):
+        await scalar(without_password, "SELECT 1")
+    wrong_password = EmbeddedServer(pgdata=pgdata, port=server.port, password="guessed")
+    with pytest.raises(DBAPIError, match="password authentication failed"):
+        await scalar(wrong_password, "SELECT 1")
+
     await leave(data_dir)
     await assert_no_postgres_for(pgdata)
     assert not (pgdata / "postmaster.pid").exists()
@@ -207,7 +224,8 @@ async def test_server_left_by_a_killed_process_is_adopted_and_stopped(
 ) -> None:
     killed, port = await OtherUser.join(data_dir)
     other_users.append(killed)
-    orphan = EmbeddedServer(pgdata=data_dir / "pgdata", port=port)
+    orphan = running_embedded_server(data_dir)
+    assert orphan is not None and orphan.port == port
     await scalar(orphan, "CREATE TABLE survivor (id int)", "INSERT INTO survivor VALUES (7)", "SELECT 1")
     await killed.kill()
     assert killed.process.returncode == -signal.SIGKILL

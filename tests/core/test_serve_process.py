@@ -22,7 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from core.embedded_db import EmbeddedServer
+from core.embedded_db import EmbeddedServer, running_embedded_server
 from core.startup import EMBEDDED_DATABASE
 
 FIRSTLINE = Path(sys.executable).with_name("firstline")
@@ -53,8 +53,9 @@ def postgres_processes(pgdata: Path) -> list[psutil.Process]:
 
 
 def embedded_server(data_dir: Path) -> EmbeddedServer:
-    pgdata = data_dir / "pgdata"
-    return EmbeddedServer(pgdata=pgdata, port=int((pgdata / "postmaster.pid").read_text().splitlines()[3]))
+    server = running_embedded_server(data_dir)
+    assert server is not None, f"no embedded PostgreSQL running for {data_dir}"
+    return server
 
 
 @dataclass
