@@ -2,9 +2,10 @@
 UV ?= uv
 # Byte-compile dependencies at install: with PYTHONDONTWRITEBYTECODE set (as on some machines), every
 # start would otherwise recompile them all (seconds per process).
-PACKAGES := core accounts admin
+PACKAGES := core accounts admin billing channels conversations
 BABEL_KEYWORDS := -k N_ -k InvalidInput -k InvalidJson -k Conflict -k NotFound -k Forbidden -k CsrfFailed \
-	-k Unauthenticated -k RateLimited -k QuotaExceeded -k DomainError
+	-k Unauthenticated -k RateLimited -k QuotaExceeded -k DomainError -k UnsupportedType -k PayloadTooLarge \
+	-k DeliveryFailed -k OriginNotAllowed -k IdentityInvalid
 
 .PHONY: run test sync sync-dev lint types layers pytest messages
 
@@ -35,5 +36,5 @@ pytest:
 # Re-extract interface strings and merge them into the Russian catalog (then translate the new ones).
 messages:
 	$(UV) run --frozen --no-sync pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
-		-o admin/locale/messages.pot $(PACKAGES)
-	$(UV) run --frozen --no-sync pybabel update -i admin/locale/messages.pot -d admin/locale -l ru --no-fuzzy-matching
+		-o core/locale/messages.pot $(PACKAGES)
+	$(UV) run --frozen --no-sync pybabel update -i core/locale/messages.pot -d core/locale -l ru --no-fuzzy-matching

@@ -140,6 +140,16 @@ async def list_members(session: AsyncSession, actor: Actor, *, only: OperatorId 
     ]
 
 
+async def display_name_of(session: AsyncSession, operator_id: OperatorId | None) -> str:
+    """How visitors see who acts: the operator's display name (an API key acts as "Support")."""
+    name = (
+        None
+        if operator_id is None
+        else await session.scalar(select(Operator.display_name).where(Operator.id == operator_id))
+    )
+    return name or "Support"
+
+
 async def member_view(session: AsyncSession, actor: Actor, operator_id: OperatorId) -> MemberView:
     found = await list_members(session, actor, only=operator_id)
     if not found:

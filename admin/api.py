@@ -16,7 +16,7 @@ from accounts.operators import add_member, list_members, member_view, remove_mem
 from accounts.roles import Permission, Role
 from accounts.workspaces import list_workspaces_of
 from admin.identity import api_actor, session_operator
-from admin.json_body import read_json
+from core.bodies import read_json
 from core.ids import ApiKeyId, GroupId, OperatorId
 from core.keys import clock_key, database_key, settings_key
 
@@ -47,7 +47,7 @@ class NewApiKeyBody(_Body):
     role: Role = Role.ADMIN
 
 
-def _json(data: object, status: int = 200) -> web.Response:
+def json_response(data: object, status: int = 200) -> web.Response:
     # default=str: datetimes and enums in the views become ISO strings and their values.
     return web.json_response(data, status=status, dumps=partial(json.dumps, default=str))
 
@@ -57,7 +57,7 @@ async def me(request: web.Request) -> web.Response:
     async with request.app[database_key].transaction() as tx:
         operator = await session_operator(request, tx.session)
         workspaces = await list_workspaces_of(tx.session, operator.id)
-    return _json(
+    return json_response(
         {
             "id": operator.id,
             "email": operator.email,
@@ -73,7 +73,7 @@ async def operators(request: web.Request) -> web.Response:
     async with request.app[database_key].transaction() as tx:
         actor = await api_actor(request, tx.session)
         members = await list_members(tx.session, actor)
-    return _json({"operators": [asdict(member) for member in members]})
+    return json_response({"operators": [asdict(member) for member in members]})
 
 
 @routes.post("/api/v1/operators")
@@ -93,7 +93,7 @@ async def add_operator(request: web.Request) -> web.Response:
     invitation = None
     if added.invitation_token is not None:
         invitation = f"{request.app[settings_key].http.base_url}/invite/{added.invitation_token}"
-    return _json({"operator": asdict(view), "invitation_url": invitation}, status=201)
+    return json_response({"operator": asdict(view), "invitation_url": invitation}, status=201)
 
 
 @routes.get("/api/v1/operators/{operator_id:\\d+}")
@@ -102,7 +102,7 @@ async def operator(request: web.Request) -> web.Response:
     async with request.app[database_key].transaction() as tx:
         actor = await api_actor(request, tx.session)
         view = await member_view(tx.session, actor, operator_id)
-    return _json({"operator": asdict(view)})
+    return json_response({"operator": asdict(view)})
 
 
 @routes.patch("/api/v1/operators/{operator_id:\\d+}")
@@ -117,7 +117,7 @@ async def change_operator(request: web.Request) -> web.Response:
         if body.group_ids is not None:
             await set_operator_groups(tx.session, actor, operator_id, [GroupId(g) for g in body.group_ids])
         view = await member_view(tx.session, actor, operator_id)
-    return _json({"operator": asdict(view)})
+    return json_response({"operator": asdict(view)})
 
 
 @routes.delete("/api/v1/operators/{operator_id:\\d+}")
@@ -134,7 +134,7 @@ async def groups(request: web.Request) -> web.Response:
         actor = await api_actor(request, tx.session)
         actor.require(Permission.MANAGE_OPERATORS)
         views = await list_groups(tx.session, actor)
-    return _json({"groups": [asdict(view) for view in views]})
+    return json_response({"groups": [asdict(view) for view in views]})
 
 
 @routes.post("/api/v1/groups")
@@ -143,7 +143,7 @@ async def add_group(request: web.Request) -> web.Response:
     async with request.app[database_key].transaction() as tx:
         actor = await api_actor(request, tx.session)
         group = await create_group(tx.session, actor, body.name)
-    return _json({"group": {"id": group.id, "name": group.name, "member_ids": []}}, status=201)
+    return json_response({"group": {"id": group.id, "name": group.name, "member_ids": []}}, status=201)
 
 
 @routes.patch("/api/v1/groups/{group_id:\\d+}")
@@ -152,7 +152,7 @@ async def change_group(request: web.Request) -> web.Response:
     async with request.app[database_key].transaction() as tx:
         actor = await api_actor(request, tx.session)
         group = await rename_group(tx.session, actor, GroupId(int(request.match_info["group_id"])), body.name)
-    return _json({"group": {"id": group.id, "name": group.name}})
+    return json_response({"group": {"id": group.id, "name": group.name}})
 
 
 @routes.delete("/api/v1/groups/{group_id:\\d+}")
@@ -168,7 +168,7 @@ async def api_keys(request: web.Request) -> web.Response:
     async with request.app[database_key].transaction() as tx:
         actor = await api_actor(request, tx.session)
         views = await list_api_keys(tx.session, actor)
-    return _json({"api_keys": [asdict(view) for view in views]})
+    return json_response({"api_keys": [asdict(view) for view in views]})
 
 
 @routes.post("/api/v1/api-keys")
@@ -177,7 +177,7 @@ async def add_api_key(request: web.Request) -> web.Response:
     async with request.app[database_key].transaction() as tx:
         actor = await api_actor(request, tx.session)
         key = await create_api_key(tx.session, actor, name=body.name, role=body.role)
-    return _json({"api_key": asdict(key)}, status=201)
+    return json_response({"api_key": asdict(key)}, status=201)
 
 
 @routes.delete("/api/v1/api-keys/{key_id:\\d+}")

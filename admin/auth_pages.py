@@ -10,10 +10,10 @@ from accounts.invitations import accept_invitation, find_open_invitation
 from accounts.login_policy import WINDOW
 from accounts.operators import SUPPORTED_LOCALES
 from admin.forms import safe_next, text_field
-from admin.i18n import LANGUAGE_COOKIE, gettext
 from admin.identity import end_session, optional_operator, start_session
 from admin.rendering import render_page
 from core.errors import DomainError
+from core.i18n import LANGUAGE_COOKIE, gettext
 from core.keys import clock_key, database_key, settings_key
 
 routes = web.RouteTableDef()

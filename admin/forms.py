@@ -8,9 +8,9 @@ from aiohttp import web
 from aiohttp_session import get_session
 from multidict import MultiDictProxy
 
-from admin.i18n import gettext
 from admin.rendering import flash
 from core.errors import DomainError, NotFound, Unauthenticated
+from core.i18n import gettext
 
 FormData = MultiDictProxy[str | bytes | bytearray | web.FileField]
 

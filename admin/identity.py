@@ -16,11 +16,10 @@ from accounts.models import Operator
 from accounts.secrets_hashing import token_digest
 from accounts.workspaces import WorkspaceChoice, list_workspaces_of
 from admin.csrf import csrf_token
-from admin.i18n import LANGUAGE_COOKIE, activate, negotiate
-from admin.keys import catalogs_key
 from core.errors import InvalidInput, Unauthenticated
+from core.i18n import LANGUAGE_COOKIE, activate, negotiate
 from core.ids import OperatorId
-from core.keys import clock_key, settings_key
+from core.keys import catalogs_key, clock_key, settings_key
 
 
 @dataclass(frozen=True)

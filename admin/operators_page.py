@@ -9,9 +9,9 @@ from accounts.groups import create_group, delete_group, list_groups, rename_grou
 from accounts.operators import add_member, list_members, reinvite_member, remove_member, set_member_role
 from accounts.roles import Permission, Role, parse_role
 from admin.forms import FormData, int_fields, submit_and_return, text_field
-from admin.i18n import gettext
 from admin.identity import open_workspace
 from admin.rendering import render_shell
+from core.i18n import gettext
 from core.ids import GroupId, OperatorId
 from core.keys import clock_key, database_key, settings_key
 

@@ -13,9 +13,9 @@ from aiohttp_session import Session, get_session
 
 from accounts.roles import Permission, can
 from admin.csrf import csrf_token
-from admin.i18n import LOCALE_NAMES, N_, active_locale, gettext
 from admin.identity import Visit
 from core.errors import DomainError, Unauthenticated
+from core.i18n import LOCALE_NAMES, N_, active_locale, gettext
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from accounts.api_keys import create_api_key, list_api_keys, revoke_api_key
 from accounts.operators import update_profile
 from accounts.roles import Permission, Role, can, parse_role
 from admin.forms import FormData, submit_and_return, text_field
-from admin.i18n import gettext
 from admin.identity import open_workspace, use_operator_language
 from admin.rendering import render_shell
+from core.i18n import gettext
 from core.ids import ApiKeyId
 from core.keys import clock_key, database_key
 

@@ -13,14 +13,24 @@ from aiohttp.typedefs import Handler
 from aiohttp_session import session_middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
-from admin import api, auth_pages, operators_page, pages, settings_page
+from admin import (
+    api,
+    auth_pages,
+    channels_page,
+    conversations_api,
+    files,
+    live_socket,
+    operators_page,
+    pages,
+    settings_page,
+    usage_page,
+)
 from admin.csrf import require_csrf_token
-from admin.i18n import activate, gettext, load_catalogs, ngettext
 from admin.identity import browser_language
-from admin.keys import catalogs_key
 from admin.rendering import render_error_page
 from core.config import Settings
-from core.keys import error_page_key
+from core.i18n import activate, gettext, ngettext
+from core.keys import catalogs_key, error_page_key
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "firstline_session"
@@ -28,11 +38,9 @@ SESSION_MAX_AGE = 14 * 24 * 3600
 
 
 def setup_admin(app: web.Application, settings: Settings) -> None:
-    if settings.secret_key is None:
-        raise RuntimeError("the admin needs settings.secret_key (the CLI generates one under the data dir)")
+    assert settings.secret_key is not None  # build_app checks it
     # aiohttp-session 2.12 keys its storage with a plain string; harmless, and only in that library.
     warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module="aiohttp_session")
-    app[catalogs_key] = load_catalogs()
     # Fernet wants 32 bytes; derive them from the configured secret of any length.
     cookie_key = hashlib.sha256(settings.secret_key.get_secret_value().encode()).digest()
     storage = EncryptedCookieStorage(
@@ -54,7 +62,19 @@ def setup_admin(app: web.Application, settings: Settings) -> None:
     environment.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]  # added by the i18n extension
     app[error_page_key] = render_error_page
     app.router.add_static("/static/", HERE / "static", name="static")
-    for table in (auth_pages.routes, api.routes, operators_page.routes, settings_page.routes, pages.routes):
+    tables = (
+        auth_pages.routes,
+        api.routes,
+        conversations_api.routes,
+        live_socket.routes,
+        files.routes,
+        operators_page.routes,
+        settings_page.routes,
+        channels_page.routes,
+        usage_page.routes,
+        pages.routes,
+    )
+    for table in tables:
         app.router.add_routes(table)
 
 

@@ -3,23 +3,52 @@ together and gives each resource a cleanup context. Nothing runs at import time.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 
 from aiohttp import web
 from sqlalchemy import text
 
 from admin.setup import setup_admin
+from channels.base import Channel, ChannelKind
+from channels.web_widget.adapter import WebWidgetChannel
+from channels.web_widget.endpoints import setup_web_widget
+from conversations.outbox import Outbox
 from core.clock import Clock, SystemClock
 from core.config import Settings
+from core.crypto import SecretBox
 from core.db import Database, create_engine
-from core.keys import clock_key, database_key, metrics_key, settings_key
+from core.files import FileStore, LocalFileStore
+from core.i18n import load_catalogs
+from core.keys import (
+    catalogs_key,
+    clock_key,
+    database_key,
+    file_store_key,
+    hub_key,
+    metrics_key,
+    outbox_key,
+    secret_box_key,
+    settings_key,
+)
 from core.metrics import create_http_metrics
 from core.middlewares import client_address_from_proxies, error_response, observe_requests, translate_errors
 from core.migrate import head_revision
+from core.realtime import RealtimeHub
 
 
-def build_app(settings: Settings, *, database: Database | None = None, clock: Clock | None = None) -> web.Application:
+def build_app(
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    clock: Clock | None = None,
+    file_store: FileStore | None = None,
+) -> web.Application:
     """`database` is given by tests (a connection-bound Database); otherwise one is built from settings."""
+    if settings.secret_key is None:
+        raise RuntimeError("build_app needs settings.secret_key (the CLI generates one under the data dir)")
     app = web.Application(
         client_max_size=settings.http.max_body_bytes,
         middlewares=[client_address_from_proxies(settings.http.proxy_hops), observe_requests, translate_errors],
@@ -27,9 +56,15 @@ def build_app(settings: Settings, *, database: Database | None = None, clock: Cl
     app[settings_key] = settings
     app[clock_key] = clock if clock is not None else SystemClock()
     app[metrics_key] = create_http_metrics()
+    app[catalogs_key] = load_catalogs()
+    app[secret_box_key] = SecretBox(settings.secret_key.get_secret_value())
+    app[file_store_key] = file_store if file_store is not None else LocalFileStore(settings.data_dir / "files")
     app.cleanup_ctx.append(_database_context(settings, database))
+    app.cleanup_ctx.append(_realtime_context(settings))
+    app.cleanup_ctx.append(_outbox_context(background=database is None))
     _setup_probes(app)
     setup_admin(app, settings)
+    setup_web_widget(app)
     return app
 
 
@@ -49,6 +84,44 @@ def _database_context(settings: Settings, given: Database | None) -> Callable[[w
             await engine.dispose()
 
     return database_context
+
+
+def _realtime_context(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def realtime_context(app: web.Application) -> AsyncIterator[None]:
+        hub = RealtimeHub(settings.database.url)
+        app[hub_key] = hub
+        async with _background(hub.run()):
+            yield
+
+    return realtime_context
+
+
+def _outbox_context(*, background: bool) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def outbox_context(app: web.Application) -> AsyncIterator[None]:
+        database = app[database_key]
+        channels: dict[ChannelKind, Channel] = {ChannelKind.WEB: WebWidgetChannel(database)}
+        outbox = Outbox(database, channels, app[clock_key], background=background)
+        app[outbox_key] = outbox
+        if not background:  # tests on one shared connection: no sweeping beside the requests
+            yield
+            return
+        async with _background(outbox.run()):
+            yield
+        await outbox.close()
+
+    return outbox_context
+
+
+@asynccontextmanager
+async def _background(work: Coroutine[object, object, None]) -> AsyncIterator[None]:
+    """Run `work` while the block runs; cancel it (and wait) when the block ends."""
+    task = asyncio.create_task(work)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def _setup_probes(app: web.Application) -> None:

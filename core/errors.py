@@ -19,6 +19,10 @@ class ErrorCode(StrEnum):
     RATE_LIMITED = "rate_limited"
     QUOTA_EXCEEDED = "quota_exceeded"
     METHOD_NOT_ALLOWED = "method_not_allowed"
+    UNSUPPORTED_TYPE = "unsupported_type"
+    CHANNEL_UNAVAILABLE = "channel_unavailable"
+    ORIGIN_NOT_ALLOWED = "origin_not_allowed"
+    IDENTITY_INVALID = "identity_invalid"
     INTERNAL = "internal_error"
 
 
@@ -80,6 +84,11 @@ class InvalidJson(InvalidInput):
 class PayloadTooLarge(DomainError):
     code = ErrorCode.PAYLOAD_TOO_LARGE
     http_status = 413
+
+
+class UnsupportedType(DomainError):
+    code = ErrorCode.UNSUPPORTED_TYPE
+    http_status = 415
 
 
 class RateLimited(DomainError):

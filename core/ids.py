@@ -7,6 +7,22 @@ OperatorId = NewType("OperatorId", int)
 GroupId = NewType("GroupId", int)
 ApiKeyId = NewType("ApiKeyId", int)
 InvitationId = NewType("InvitationId", int)
+ContactId = NewType("ContactId", int)
+ConversationId = NewType("ConversationId", int)
+MessageId = NewType("MessageId", int)
+DeliveryId = NewType("DeliveryId", int)
+UsageRecordId = NewType("UsageRecordId", int)
 
 # Every id type above; the database maps each to BIGINT.
-ALL_ID_TYPES = (WorkspaceId, OperatorId, GroupId, ApiKeyId, InvitationId)
+ALL_ID_TYPES = (
+    WorkspaceId,
+    OperatorId,
+    GroupId,
+    ApiKeyId,
+    InvitationId,
+    ContactId,
+    ConversationId,
+    MessageId,
+    DeliveryId,
+    UsageRecordId,
+)

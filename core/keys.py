@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from aiohttp import web
 
 from core.clock import Clock
 from core.config import Settings
+from core.crypto import SecretBox
 from core.db import Database
 from core.errors import DomainError
+from core.files import FileStore
+from core.i18n import Catalogs
+from core.ids import DeliveryId
 from core.metrics import HttpMetrics
+from core.realtime import RealtimeHub
+
+
+class DeliveryQueue(Protocol):
+    """Hands a committed outbox row to its channel (implemented by conversations.outbox.Outbox)."""
+
+    async def after_commit(self, delivery_id: DeliveryId) -> None: ...
+
 
 ErrorPageRenderer = Callable[[web.Request, DomainError], Awaitable[web.StreamResponse]]
 
@@ -18,5 +31,10 @@ settings_key = web.AppKey("settings", Settings)
 database_key = web.AppKey("database", Database)
 clock_key = web.AppKey("clock", Clock)
 metrics_key = web.AppKey("metrics", HttpMetrics)
+hub_key = web.AppKey("realtime_hub", RealtimeHub)
+outbox_key = web.AppKey[DeliveryQueue]("outbox")
+file_store_key = web.AppKey[FileStore]("file_store")
+secret_box_key = web.AppKey("secret_box", SecretBox)
+catalogs_key = web.AppKey("catalogs", Catalogs)
 # Set by the admin surface: how a domain error on a page (not the JSON API) is shown to a person.
 error_page_key = web.AppKey[ErrorPageRenderer]("error_page")

@@ -2,7 +2,11 @@
 
 from alembic import context
 
-import accounts.models  # noqa: F401  (registers the tables on Base.metadata)
+# Importing the models registers their tables on Base.metadata.
+import accounts.models  # noqa: F401
+import billing.models  # noqa: F401
+import channels.web_widget.models  # noqa: F401
+import conversations.models  # noqa: F401
 from core.db import Base
 
 connection = context.config.attributes["connection"]

@@ -25,6 +25,9 @@ Client = TestClient[web.Request, web.Application]
 def import_all_models() -> None:
     """Register every table on Base.metadata (the migrations' env does the same)."""
     import accounts.models  # noqa: F401
+    import billing.models  # noqa: F401
+    import channels.web_widget.models  # noqa: F401
+    import conversations.models  # noqa: F401
 
 
 def make_settings(**overrides: object) -> Settings:

@@ -8,8 +8,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from accounts.roles import Role
-from admin.i18n import preferred_languages
 from core.db import Database
+from core.i18n import preferred_languages
 from tests.factories import Client, csrf_token_of, log_in, make_operator, make_workspace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +31,11 @@ KEYWORDS = {
             "RateLimited",
             "QuotaExceeded",
             "DomainError",
+            "UnsupportedType",
+            "PayloadTooLarge",
+            "DeliveryFailed",
+            "OriginNotAllowed",
+            "IdentityInvalid",
         )
     },
 }
@@ -38,7 +43,7 @@ KEYWORDS = {
 
 def extracted_messages() -> set[str]:
     found: set[str] = set()
-    for package in ("core", "accounts", "admin"):
+    for package in ("core", "accounts", "admin", "billing", "channels", "conversations"):
         method_map = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
         options = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
         for _, _, message, _, _ in extract_from_dir(ROOT / package, method_map, options, keywords=KEYWORDS):
@@ -47,7 +52,7 @@ def extracted_messages() -> set[str]:
 
 
 def test_every_interface_string_has_a_russian_translation() -> None:
-    with open(ROOT / "admin/locale/ru/LC_MESSAGES/messages.po", "rb") as po:
+    with open(ROOT / "core/locale/ru/LC_MESSAGES/messages.po", "rb") as po:
         catalog = read_po(po, locale="ru")
     translated = {(m.id[0] if isinstance(m.id, tuple) else m.id) for m in catalog if m.id and m.string and not m.fuzzy}
     missing = sorted(extracted_messages() - translated)
@@ -55,7 +60,7 @@ def test_every_interface_string_has_a_russian_translation() -> None:
 
 
 def test_placeholders_survive_translation() -> None:
-    with open(ROOT / "admin/locale/ru/LC_MESSAGES/messages.po", "rb") as po:
+    with open(ROOT / "core/locale/ru/LC_MESSAGES/messages.po", "rb") as po:
         catalog = read_po(po, locale="ru")
     pattern = re.compile(r"\{\w+\}|%\(\w+\)[sd]")
     for message in catalog:

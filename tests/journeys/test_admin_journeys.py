@@ -16,7 +16,7 @@ from tests.factories import PASSWORD, make_operator, make_workspace
 from tests.journeys.conftest import NewContext
 
 ALL_SECTIONS = ["Inbox", "Knowledge base", "Flows", "Channels", "Broadcasts", "Usage", "Operators", "Settings"]
-RUSSIAN_CATALOG = Path(__file__).resolve().parents[2] / "admin" / "locale" / "ru" / "LC_MESSAGES" / "messages.po"
+RUSSIAN_CATALOG = Path(__file__).resolve().parents[2] / "core" / "locale" / "ru" / "LC_MESSAGES" / "messages.po"
 PHONE = {"width": 390, "height": 844}
 NEW_PASSWORD = "a brand new passphrase"
 # Fixed places a person looks at after a run (what the pages look like), not scratch files.

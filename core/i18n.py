@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gettext as stdlib_gettext
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from pathlib import Path
 
@@ -83,3 +83,8 @@ def preferred_languages(header: str) -> list[str]:
         if tag and quality > 0:
             weighted.append((-quality, index, tag.split("-")[0].lower()))
     return [tag for _, _, tag in sorted(weighted)]
+
+
+def translator(catalogs: Catalogs, locale: str) -> Callable[[str], str]:
+    """gettext for one language, independent of the current request's."""
+    return (catalogs.get(locale) or catalogs["en"]).gettext

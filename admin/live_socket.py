@@ -1,0 +1,71 @@
+"""The operators' live socket: every event of one workspace (messages, notes, typing, read receipts,
+status changes), pushed as JSON frames. After a lost connection the client reloads what it shows
+through the API (`?after_seq=`); a `resync` frame asks it to do the same."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from urllib.parse import urlsplit
+
+from aiohttp import WSMsgType, web
+
+from accounts.roles import Permission
+from admin.identity import api_actor
+from conversations.events import MESSAGE, operators_topic
+from conversations.messages import messages_after
+from core.errors import Forbidden
+from core.keys import database_key, hub_key
+from core.realtime import RealtimeEvent
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/api/v1/socket")
+async def operator_socket(request: web.Request) -> web.StreamResponse:
+    _check_same_origin(request)
+    async with request.app[database_key].transaction() as tx:
+        actor = await api_actor(request, tx.session)
+        actor.require(Permission.WORK_INBOX)
+    socket = web.WebSocketResponse(heartbeat=30)
+    await socket.prepare(request)
+    events: asyncio.Queue[RealtimeEvent] = asyncio.Queue()
+    unsubscribe = request.app[hub_key].subscribe(operators_topic(actor.workspace_id), events.put_nowait)
+    forwarder = asyncio.create_task(_forward(request, socket, events))
+    try:
+        async for message in socket:
+            if message.type == WSMsgType.TEXT and message.data == '{"type":"ping"}':
+                await socket.send_json({"type": "pong"})
+    finally:
+        unsubscribe()
+        forwarder.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await forwarder
+    return socket
+
+
+async def _forward(request: web.Request, socket: web.WebSocketResponse, events: asyncio.Queue[RealtimeEvent]) -> None:
+    while True:
+        event = await events.get()
+        frame: dict[str, object] = {"type": event.kind, **event.data}
+        if event.kind == MESSAGE and "message" not in event.data:
+            frame["message"] = await _load_message(request, event)
+        if not socket.closed:
+            await socket.send_json(frame)
+
+
+async def _load_message(request: web.Request, event: RealtimeEvent) -> dict[str, object] | None:
+    """The event was too large for NOTIFY and carries ids only."""
+    conversation_id, seq = event.data.get("conversation_id"), event.data.get("seq")
+    if not isinstance(conversation_id, int) or not isinstance(seq, int):
+        return None
+    async with request.app[database_key].transaction() as tx:
+        views = await messages_after(tx.session, conversation_id, seq - 1, for_visitor=False)  # type: ignore[arg-type]  # an id from our own event
+    return views[0].for_operator() if views else None
+
+
+def _check_same_origin(request: web.Request) -> None:
+    # Browsers send cookies with cross-site WebSocket handshakes; only our own pages may open this one.
+    origin = request.headers.get("Origin")
+    if origin is not None and urlsplit(origin).netloc != request.host:
+        raise Forbidden("This socket only accepts connections from Firstline's own pages.")

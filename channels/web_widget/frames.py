@@ -1,0 +1,79 @@
+"""The widget's socket frames (docs/widget-protocol.md): parsing what the client sends, with the
+error code the protocol names for each way it can be wrong."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from conversations.limits import MAX_ATTACHMENTS, MAX_TEXT_LENGTH
+
+MAX_FRAME_BYTES = 64 * 1024
+CLIENT_ID = r"^[A-Za-z0-9-]{8,64}$"
+
+
+class _Frame(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Hello(_Frame):
+    type: Literal["hello"]
+    v: int = 1
+    token: str = Field(max_length=1000)
+    last_seq: int = Field(default=0, ge=0)
+
+
+class SendMessage(_Frame):
+    type: Literal["message"]
+    client_id: str = Field(pattern=CLIENT_ID)
+    text: str = ""
+    attachments: list[str] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
+
+
+class Typing(_Frame):
+    type: Literal["typing"]
+    on: bool
+
+
+class Read(_Frame):
+    type: Literal["read"]
+    seq: int = Field(ge=0)
+
+
+class Ping(_Frame):
+    type: Literal["ping"]
+
+
+ClientFrame = Annotated[Hello | SendMessage | Typing | Read | Ping, Field(discriminator="type")]
+_FRAMES: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
+KNOWN_TYPES = frozenset({"hello", "message", "typing", "read", "ping"})
+
+
+@dataclass(frozen=True)
+class FrameError:
+    code: str
+    message: str
+
+
+def parse_frame(raw: str) -> Hello | SendMessage | Typing | Read | Ping | FrameError:
+    if len(raw.encode()) > MAX_FRAME_BYTES:
+        return FrameError("too_large", f"A frame can be at most {MAX_FRAME_BYTES // 1024} KB.")
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return FrameError("invalid_frame", "A frame must be a JSON object.")
+    if not isinstance(data, dict):
+        return FrameError("invalid_frame", "A frame must be a JSON object.")
+    if data.get("type") not in KNOWN_TYPES:
+        return FrameError("unknown_type", f"Unknown frame type {str(data.get('type'))[:40]!r}.")
+    if data["type"] == "message" and isinstance(data.get("text"), str) and len(data["text"]) > MAX_TEXT_LENGTH:
+        return FrameError("too_large", f"A message can be at most {MAX_TEXT_LENGTH} characters long.")
+    try:
+        return _FRAMES.validate_python(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"][1:]) or "frame"
+        return FrameError("invalid_frame", f"Invalid {where}: {first['msg']}.")

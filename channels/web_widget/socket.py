@@ -1,0 +1,287 @@
+"""The widget's WebSocket (docs/widget-protocol.md): one task reads the visitor's frames, another
+forwards realtime events; messages go through the idempotent inbound pipeline and are acknowledged
+after commit; anything missed is loaded by sequence number, so nothing is lost or doubled."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+
+from aiohttp import WSMsgType, web
+
+from accounts.models import Workspace
+from channels.base import ChannelKind, InboundMessage
+from channels.web_widget.frames import FrameError, Hello, Ping, Read, SendMessage, Typing, parse_frame
+from channels.web_widget.gate import open_widget, visitor_tokens_key
+from channels.web_widget.tokens import Visitor
+from conversations.access import access_visitor_conversation
+from conversations.attachments import attachments_for_message
+from conversations.contacts import contact_for_address
+from conversations.events import CONVERSATION, MESSAGE, READ, TYPING, contact_topic, visitor_topic, visitor_typing
+from conversations.inbound import current_conversation, receive_message
+from conversations.lifecycle import mark_read_by_visitor
+from conversations.messages import message_view, messages_after
+from conversations.models import Conversation
+from core.errors import InvalidInput, NotFound
+from core.ids import ContactId, ConversationId
+from core.keys import clock_key, database_key, hub_key
+from core.rate_limit import RateLimiter
+from core.realtime import RESYNC, RealtimeEvent, publish
+
+log = logging.getLogger(__name__)
+
+socket_routes = web.RouteTableDef()
+open_sockets_key: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("widget_sockets")
+HELLO_TIMEOUT_SECONDS = 10
+MESSAGES_BURST, MESSAGES_PER_SECOND = 8, 1.0
+TYPING_INTERVAL_SECONDS = 1.0
+
+
+@socket_routes.get("/widget/v1/{slug}/socket")
+async def visitor_socket(request: web.Request) -> web.StreamResponse:
+    workspace = await _workspace_allowing_origin(request)
+    socket = web.WebSocketResponse(heartbeat=30, max_msg_size=1024 * 1024)
+    await socket.prepare(request)
+    request.app[open_sockets_key].add(socket)
+    try:
+        await VisitorConnection(request, socket, workspace).run()
+    finally:
+        request.app[open_sockets_key].discard(socket)
+    return socket
+
+
+async def close_open_sockets(app: web.Application) -> None:
+    sockets: set[web.WebSocketResponse] = app[open_sockets_key]
+    for socket in [*sockets]:
+        await socket.close(code=1001, message=b"server shutting down")
+
+
+class VisitorConnection:
+    def __init__(self, request: web.Request, socket: web.WebSocketResponse, workspace: Workspace) -> None:
+        self._app = request.app
+        self._socket = socket
+        self._workspace = workspace
+        self._database = request.app[database_key]
+        self._events: asyncio.Queue[RealtimeEvent] = asyncio.Queue()
+        self._unsubscribes: list[Callable[[], None]] = []
+        self._send_lock = asyncio.Lock()
+        self._limiter = RateLimiter(request.app[clock_key], capacity=MESSAGES_BURST, per_second=MESSAGES_PER_SECOND)
+        self._last_typing = 0.0
+        self._visitor: Visitor | None = None
+        self._contact_id: ContactId | None = None
+        self._conversation_id: ConversationId | None = None
+        self._last_seq_sent = 0
+
+    async def run(self) -> None:
+        try:
+            if not await self._greet():
+                return
+            reader = asyncio.create_task(self._read_frames())
+            forwarder = asyncio.create_task(self._forward_events())
+            done, pending = await asyncio.wait({reader, forwarder}, return_when=asyncio.FIRST_COMPLETED)
+            for task in pending:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            for task in done:
+                task.result()
+        finally:
+            for unsubscribe in self._unsubscribes:
+                unsubscribe()
+
+    async def _greet(self) -> bool:
+        try:
+            first = await self._socket.receive(timeout=HELLO_TIMEOUT_SECONDS)
+        except TimeoutError:
+            await self._socket.close(code=4000, message=b"no hello")
+            return False
+        frame = parse_frame(first.data) if first.type == WSMsgType.TEXT else None
+        visitor = None
+        if isinstance(frame, Hello):
+            visitor = self._app[visitor_tokens_key].read(frame.token, workspace_id=self._workspace.id)
+        if visitor is None or not isinstance(frame, Hello):
+            await self._send(
+                {"type": "error", "code": "invalid_token", "message": "Start with a hello frame and a valid token."}
+            )
+            await self._socket.close(code=4001, message=b"invalid token")
+            return False
+        self._visitor = visitor
+        await self._start(frame.last_seq)
+        return True
+
+    async def _start(self, last_seq: int) -> None:
+        assert self._visitor is not None
+        async with self._database.transaction() as tx:
+            contact = await contact_for_address(
+                tx.session, workspace_id=self._workspace.id, channel=ChannelKind.WEB, address=self._visitor.address
+            )
+            conversation = await current_conversation(tx.session, contact.id, ChannelKind.WEB)
+        self._contact_id = contact.id
+        self._subscribe(contact_topic(contact.id))
+        if conversation is not None:
+            self._follow(conversation.id)  # subscribe before loading: nothing can fall in between
+        self._last_seq_sent = last_seq
+        messages = await self._messages_since_last()
+        ready = {"type": "ready", "conversation": _conversation_json(conversation), "messages": messages}
+        await self._send(ready)
+
+    def _subscribe(self, topic: str) -> None:
+        self._unsubscribes.append(self._app[hub_key].subscribe(topic, self._events.put_nowait))
+
+    def _follow(self, conversation_id: ConversationId) -> None:
+        if self._conversation_id != conversation_id:
+            self._conversation_id = conversation_id
+            self._subscribe(visitor_topic(conversation_id))
+
+    async def _read_frames(self) -> None:
+        async for message in self._socket:
+            if message.type == WSMsgType.TEXT:
+                await self._handle(parse_frame(message.data))
+            elif message.type == WSMsgType.BINARY:
+                await self._error("invalid_frame", "Frames are JSON text.")
+
+    async def _handle(self, frame: Hello | SendMessage | Typing | Read | Ping | FrameError) -> None:
+        if isinstance(frame, FrameError):
+            await self._error(frame.code, frame.message)
+        elif isinstance(frame, SendMessage):
+            await self._receive(frame)
+        elif isinstance(frame, Typing):
+            await self._typing(frame.on)
+        elif isinstance(frame, Read):
+            await self._read(frame.seq)
+        elif isinstance(frame, Ping):
+            await self._send({"type": "pong"})
+        else:
+            await self._error("invalid_frame", "hello is only the first frame.")
+
+    async def _receive(self, frame: SendMessage) -> None:
+        assert self._visitor is not None
+        assert self._contact_id is not None
+        wait = self._limiter.retry_after("messages")
+        if wait:
+            await self._send(
+                {
+                    "type": "error",
+                    "code": "rate_limited",
+                    "retry_after": wait,
+                    "message": f"Too many messages; wait {wait} s and send again.",
+                }
+            )
+            return
+        try:
+            async with self._database.transaction() as tx:
+                refs = await attachments_for_message(
+                    tx.session, workspace_id=self._workspace.id, contact_id=self._contact_id, ids=frame.attachments
+                )
+                received = await receive_message(
+                    tx.session,
+                    InboundMessage(
+                        workspace_id=self._workspace.id,
+                        channel=ChannelKind.WEB,
+                        address=self._visitor.address,
+                        # Scoped by the visitor: another visitor's client id can never match (or reveal) this one.
+                        channel_key=f"{self._visitor.address}:{frame.client_id}",
+                        text=frame.text,
+                        occurred_at=self._app[clock_key].now(),
+                        attachments=refs,
+                    ),
+                )
+                view = await message_view(tx.session, received.message)
+        except NotFound as error:
+            await self._error("not_found", error.message)
+            return
+        except InvalidInput as error:
+            await self._error("invalid_frame", error.message)
+            return
+        self._follow(received.conversation.id)
+        await self._send({"type": "ack", "client_id": frame.client_id, "message": view.for_visitor()})
+
+    async def _typing(self, on: bool) -> None:
+        now = self._app[clock_key].now().timestamp()
+        if self._conversation_id is None or (on and now - self._last_typing < TYPING_INTERVAL_SECONDS):
+            return
+        self._last_typing = now if on else 0.0
+        async with self._database.transaction() as tx:
+            await publish(tx.session, visitor_typing(self._workspace.id, self._conversation_id, on))
+
+    async def _read(self, seq: int) -> None:
+        if self._conversation_id is None or self._contact_id is None:
+            return
+        async with self._database.transaction() as tx:
+            conversation = await access_visitor_conversation(
+                tx.session, self._contact_id, self._conversation_id, for_update=True
+            )
+            await mark_read_by_visitor(tx.session, conversation, seq)
+
+    async def _forward_events(self) -> None:
+        while True:
+            event = await self._events.get()
+            await self._forward(event)
+
+    async def _forward(self, event: RealtimeEvent) -> None:
+        if event.kind in (MESSAGE, RESYNC):
+            for message in await self._messages_since_last():
+                await self._send({"type": "message", "message": message})
+        elif event.kind == TYPING:
+            await self._send({"type": "typing", "on": bool(event.data.get("on")), "name": event.data.get("name")})
+        elif event.kind == READ and event.data.get("by") == "operator":
+            await self._send({"type": "read", "seq": event.data.get("seq")})
+        elif event.kind == CONVERSATION:
+            await self._conversation_changed(event)
+
+    async def _conversation_changed(self, event: RealtimeEvent) -> None:
+        conversation_id = event.data.get("conversation_id")
+        if not isinstance(conversation_id, int):
+            return
+        if self._contact_id is None:
+            return
+        async with self._database.transaction() as tx:
+            conversation = await access_visitor_conversation(
+                tx.session, self._contact_id, ConversationId(conversation_id)
+            )
+        if conversation.id != self._conversation_id:
+            self._follow(conversation.id)
+            self._last_seq_sent = 0
+        await self._send({"type": "conversation", "conversation": _conversation_json(conversation)})
+        for message in await self._messages_since_last():
+            await self._send({"type": "message", "message": message})
+
+    async def _messages_since_last(self) -> list[dict[str, object]]:
+        if self._conversation_id is None:
+            return []
+        async with self._database.transaction() as tx:
+            views = await messages_after(tx.session, self._conversation_id, self._last_seq_sent, for_visitor=True)
+        if views:
+            self._last_seq_sent = max(self._last_seq_sent, views[-1].seq)
+        return [view.for_visitor() for view in views]
+
+    async def _error(self, code: str, message: str) -> None:
+        await self._send({"type": "error", "code": code, "message": message})
+
+    async def _send(self, frame: Mapping[str, object]) -> None:
+        if self._socket.closed:
+            return
+        async with self._send_lock:
+            with contextlib.suppress(ConnectionResetError):
+                await self._socket.send_json(frame)
+
+
+async def _workspace_allowing_origin(request: web.Request) -> Workspace:
+    """Checked before the upgrade, so a refused origin gets a plain 403 and no socket."""
+    async with request.app[database_key].transaction() as tx:
+        workspace, _ = await open_widget(tx.session, request)
+    return workspace
+
+
+def _conversation_json(conversation: Conversation | None) -> dict[str, object] | None:
+    if conversation is None:
+        return None
+    return {
+        "id": conversation.id,
+        "status": conversation.status,
+        "last_seq": conversation.last_seq,
+        "visitor_read_seq": conversation.visitor_read_seq,
+        "operator_read_seq": conversation.operator_read_seq,
+    }

@@ -1,0 +1,75 @@
+"""Realtime events of conversations and who receives them (pure). Operators of the workspace hear
+everything on `workspace:<id>`; the visitor's widgets hear `conversation:<id>:visitor` and their
+contact's `contact:<id>` — and never an internal note."""
+
+from __future__ import annotations
+
+from core.ids import ContactId, ConversationId, MessageId, WorkspaceId
+from core.realtime import RealtimeEvent, fits_notify
+
+MESSAGE = "message"
+TYPING = "typing"
+READ = "read"
+CONVERSATION = "conversation"
+MESSAGE_STATUS = "message_status"
+
+
+def operators_topic(workspace_id: WorkspaceId) -> str:
+    return f"workspace:{workspace_id}"
+
+
+def visitor_topic(conversation_id: ConversationId) -> str:
+    return f"conversation:{conversation_id}:visitor"
+
+
+def contact_topic(contact_id: ContactId) -> str:
+    return f"contact:{contact_id}"
+
+
+def message_stored(
+    workspace_id: WorkspaceId, conversation_id: ConversationId, seq: int, operator_view: dict[str, object]
+) -> RealtimeEvent:
+    """For operators: the message itself when it fits a NOTIFY payload, else ids to load it by."""
+    base: dict[str, object] = {"conversation_id": conversation_id, "seq": seq, "message_id": operator_view["id"]}
+    full = RealtimeEvent((operators_topic(workspace_id),), MESSAGE, {**base, "message": operator_view})
+    return full if fits_notify(full) else RealtimeEvent((operators_topic(workspace_id),), MESSAGE, base)
+
+
+def message_for_visitor(conversation_id: ConversationId, message_id: MessageId) -> RealtimeEvent:
+    """The visitor's widgets load messages after their last seq: ids are enough, notes never go here."""
+    data = {"conversation_id": conversation_id, "message_id": message_id}
+    return RealtimeEvent((visitor_topic(conversation_id),), MESSAGE, data)
+
+
+def message_status_changed(
+    workspace_id: WorkspaceId, conversation_id: ConversationId, message_id: MessageId, status: str, reason: str | None
+) -> RealtimeEvent:
+    data = {"conversation_id": conversation_id, "message_id": message_id, "status": status, "reason": reason}
+    return RealtimeEvent((operators_topic(workspace_id),), MESSAGE_STATUS, data)
+
+
+def conversation_changed(
+    workspace_id: WorkspaceId, contact_id: ContactId, conversation_id: ConversationId, status: str
+) -> RealtimeEvent:
+    topics = (operators_topic(workspace_id), visitor_topic(conversation_id), contact_topic(contact_id))
+    return RealtimeEvent(topics, CONVERSATION, {"conversation_id": conversation_id, "status": status})
+
+
+def visitor_typing(workspace_id: WorkspaceId, conversation_id: ConversationId, on: bool) -> RealtimeEvent:
+    return RealtimeEvent((operators_topic(workspace_id),), TYPING, {"conversation_id": conversation_id, "on": on})
+
+
+def operator_typing(conversation_id: ConversationId, on: bool, name: str) -> RealtimeEvent:
+    return RealtimeEvent(
+        (visitor_topic(conversation_id),), TYPING, {"conversation_id": conversation_id, "on": on, "name": name}
+    )
+
+
+def read_by_visitor(workspace_id: WorkspaceId, conversation_id: ConversationId, seq: int) -> RealtimeEvent:
+    data = {"conversation_id": conversation_id, "seq": seq, "by": "visitor"}
+    return RealtimeEvent((operators_topic(workspace_id),), READ, data)
+
+
+def read_by_operator(workspace_id: WorkspaceId, conversation_id: ConversationId, seq: int) -> RealtimeEvent:
+    data = {"conversation_id": conversation_id, "seq": seq, "by": "operator"}
+    return RealtimeEvent((operators_topic(workspace_id), visitor_topic(conversation_id)), READ, data)

@@ -1,0 +1,100 @@
+"""The idempotent inbound pipeline: every channel edge hands its messages to `receive_message`.
+One transaction: lock the contact, skip a redelivery, find or open the conversation, append the
+message, meter the visitor, and queue the realtime events (delivered by PostgreSQL at commit)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing.visitors import record_visitor_activity
+from channels.base import InboundMessage
+from conversations.access import access_visitor_conversation
+from conversations.contacts import Profile, contact_for_address, note_visit
+from conversations.events import conversation_changed, message_for_visitor, message_stored
+from conversations.lifecycle import reopen_for_message
+from conversations.limits import check_message_content
+from conversations.messages import append_message, find_by_channel_key, message_view
+from conversations.models import Contact, Conversation, Message
+from core.ids import ContactId
+from core.realtime import publish
+
+
+@dataclass(frozen=True)
+class Received:
+    message: Message
+    conversation: Conversation
+    contact: Contact
+    duplicate: bool
+
+
+async def receive_message(session: AsyncSession, inbound: InboundMessage) -> Received:
+    text = check_message_content(inbound.text, len(inbound.attachments))
+    # The contact's row lock serialises everything one person sends, across processes.
+    contact = await contact_for_address(
+        session, workspace_id=inbound.workspace_id, channel=inbound.channel, address=inbound.address, lock=True
+    )
+    existing = await find_by_channel_key(session, inbound.workspace_id, inbound.channel, inbound.channel_key)
+    if existing is not None:
+        conversation = await access_visitor_conversation(session, contact.id, existing.conversation_id)
+        return Received(message=existing, conversation=conversation, contact=contact, duplicate=True)
+    conversation, changed = await _open_conversation(session, contact, inbound)
+    message = await append_message(
+        session,
+        conversation,
+        author="visitor",
+        text=text,
+        at=inbound.occurred_at,
+        status="received",
+        attachments=inbound.attachments,
+        channel_key=inbound.channel_key,
+    )
+    note_visit(contact, inbound.contact_properties, Profile(), at=inbound.occurred_at)
+    await record_visitor_activity(
+        session, workspace_id=inbound.workspace_id, contact_id=contact.id, at=inbound.occurred_at
+    )
+    await _announce(session, conversation, message, status_changed=changed)
+    return Received(message=message, conversation=conversation, contact=contact, duplicate=False)
+
+
+async def current_conversation(
+    session: AsyncSession, contact_id: ContactId, channel: str, *, for_update: bool = False
+) -> Conversation | None:
+    """The contact's latest conversation on `channel` (a closed one reopens when they write)."""
+    query = (
+        select(Conversation)
+        .where(Conversation.contact_id == contact_id, Conversation.channel == channel)
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def _open_conversation(
+    session: AsyncSession, contact: Contact, inbound: InboundMessage
+) -> tuple[Conversation, bool]:
+    conversation = await current_conversation(session, contact.id, inbound.channel, for_update=True)
+    if conversation is None:
+        conversation = Conversation(
+            workspace_id=inbound.workspace_id, contact_id=contact.id, channel=inbound.channel, owner="queue"
+        )
+        session.add(conversation)
+        await session.flush()
+        await session.refresh(conversation)
+        return conversation, True
+    return conversation, reopen_for_message(conversation)
+
+
+async def _announce(
+    session: AsyncSession, conversation: Conversation, message: Message, *, status_changed: bool
+) -> None:
+    view = await message_view(session, message)
+    await publish(session, message_stored(conversation.workspace_id, conversation.id, message.seq, view.for_operator()))
+    await publish(session, message_for_visitor(conversation.id, message.id))  # the visitor's other tabs
+    if status_changed:
+        event = conversation_changed(conversation.workspace_id, conversation.contact_id, conversation.id, "open")
+        await publish(session, event)
