@@ -13,6 +13,8 @@ from aiohttp_session import Session, get_session
 from core.errors import CsrfFailed
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Public endpoints that never read the session cookie (the widget authenticates by visitor token).
+EXEMPT_PREFIXES = ("/widget/",)
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -26,7 +28,11 @@ def csrf_token(session: Session) -> str:
 
 @web.middleware
 async def require_csrf_token(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.method in SAFE_METHODS or request.headers.get("Authorization", "").startswith("Bearer "):
+    if (
+        request.method in SAFE_METHODS
+        or request.headers.get("Authorization", "").startswith("Bearer ")
+        or request.path.startswith(EXEMPT_PREFIXES)
+    ):
         return await handler(request)
     session = await get_session(request)
     expected = session.get("csrf")

@@ -97,8 +97,11 @@ async def translate_errors(request: web.Request, handler: Handler) -> web.Stream
         return error_response(500, ErrorCode.INTERNAL, message, {})
 
 
+JSON_PREFIXES = ("/api/", "/widget/")
+
+
 def wants_json(request: web.Request) -> bool:
-    return request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+    return request.path.startswith(JSON_PREFIXES) or "application/json" in request.headers.get("Accept", "")
 
 
 def error_response(status: int, code: str, message: str, details: Mapping[str, object]) -> web.Response:

@@ -3,17 +3,21 @@ in a transaction that is rolled back (`db`), or on a database that really commit
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from pytest_aiohttp import AiohttpClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.app import build_app
+from core.config import DatabaseSettings
 from core.db import Base, Database, create_engine
 from core.embedded_db import EmbeddedServer, embedded_postgres
+from core.keys import hub_key
 from core.migrate import ensure_database_exists, migrate
 from tests.factories import Client, import_all_models, make_settings
 
@@ -84,3 +88,17 @@ def repo_root() -> Path:
 async def client(db: Database, aiohttp_client: AiohttpClient) -> Client:
     """The whole application over a real loopback socket, on the rolled-back database."""
     return await aiohttp_client(build_app(make_settings(), database=db))
+
+
+@pytest.fixture
+async def live_app(committed_db: Database, committed_url: str, tmp_path: Path) -> web.Application:
+    """The app on the committing database with its realtime hub listening: events really flow."""
+    settings = make_settings(database=DatabaseSettings(url=committed_url), data_dir=tmp_path)
+    return build_app(settings, database=committed_db)
+
+
+@pytest.fixture
+async def live_client(live_app: web.Application, aiohttp_client: AiohttpClient) -> Client:
+    client = await aiohttp_client(live_app)
+    await asyncio.wait_for(live_app[hub_key].connected.wait(), timeout=10)
+    return client

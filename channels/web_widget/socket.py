@@ -196,6 +196,8 @@ class VisitorConnection:
             await self._error("invalid_frame", error.message)
             return
         self._follow(received.conversation.id)
+        if view.seq == self._last_seq_sent + 1:
+            self._last_seq_sent = view.seq  # the ack carries it; with a gap, the forwarder loads all
         await self._send({"type": "ack", "client_id": frame.client_id, "message": view.for_visitor()})
 
     async def _typing(self, on: bool) -> None:
