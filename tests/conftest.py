@@ -4,6 +4,9 @@ in a transaction that is rolled back (`db`), or on a database that really commit
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from core.keys import hub_key
 from core.migrate import ensure_database_exists, migrate
 from tests.factories import Client, import_all_models, make_settings
 
+FIRSTLINE = Path(sys.executable).with_name("firstline")
 ROLLED_BACK_DATABASE = "firstline_test"
 COMMITTED_DATABASE = "firstline_committed"
 
@@ -77,6 +81,25 @@ async def committed_db(committed_engine: AsyncEngine) -> AsyncIterator[Database]
     tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
     async with committed_engine.begin() as connection:
         await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(scope="session")
+def bytecode_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where child interpreters keep compiled modules. The environment may forbid writing bytecode
+    (PYTHONDONTWRITEBYTECODE), which makes every `firstline` process compile everything again
+    (seconds, and it would distort start-up timings); a cache outside the source tree keeps that cost
+    to one warm-up run here. Children get PYTHONPYCACHEPREFIX pointing at it."""
+    cache = tmp_path_factory.getbasetemp() / "pycache"
+    if not cache.exists():
+        env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+        subprocess.run(
+            [FIRSTLINE, "--help"],
+            env={**env, "PYTHONPYCACHEPREFIX": str(cache)},
+            capture_output=True,
+            check=True,
+            timeout=120,
+        )
+    return cache
 
 
 @pytest.fixture

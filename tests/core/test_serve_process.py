@@ -7,12 +7,10 @@ import asyncio
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -24,24 +22,16 @@ from sqlalchemy.pool import NullPool
 
 from core.embedded_db import EmbeddedServer, running_embedded_server
 from core.startup import EMBEDDED_DATABASE
+from tests.processes import STOP_SECONDS, Served, free_port
 
 FIRSTLINE = Path(sys.executable).with_name("firstline")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RESULTS = REPO_ROOT / "bench" / "results" / "startup.txt"
-READY_SECONDS = 60
-STOP_SECONDS = 30
 ADMIN_EMAIL = "owner@example.com"
 ADMIN_PASSWORD = "known demo password 42"
-BANNER_END = "Press Ctrl-C to stop."
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
 # run_app turns SIGINT into a graceful shutdown and returns; the command then exits normally.
 CLEAN_SIGINT_EXIT = 0
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def postgres_processes(pgdata: Path) -> list[psutil.Process]:
@@ -56,49 +46,6 @@ def embedded_server(data_dir: Path) -> EmbeddedServer:
     server = running_embedded_server(data_dir)
     assert server is not None, f"no embedded PostgreSQL running for {data_dir}"
     return server
-
-
-@dataclass
-class Served:
-    """One `firstline demo` process; its output goes to files so that it can never block on a pipe."""
-
-    process: subprocess.Popen[bytes]
-    stdout: Path
-    stderr: Path
-    base_url: str
-    started: float
-
-    def output(self) -> str:
-        return f"stdout:\n{self.stdout.read_text()}\nstderr:\n{self.stderr.read_text()}"
-
-    async def wait_ready(self) -> float:
-        """Seconds from the start of the process to the first 200 from /readyz."""
-        deadline = self.started + READY_SECONDS
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
-            while True:
-                assert self.process.poll() is None, f"exited with {self.process.returncode}\n{self.output()}"
-                try:
-                    async with session.get(f"{self.base_url}/readyz") as response:
-                        if response.status == 200:
-                            return time.monotonic() - self.started
-                except (aiohttp.ClientError, TimeoutError):
-                    pass
-                assert time.monotonic() < deadline, f"not ready within {READY_SECONDS} s\n{self.output()}"
-                await asyncio.sleep(0.05)
-
-    async def banner(self) -> str:
-        deadline = time.monotonic() + STOP_SECONDS
-        while BANNER_END not in (printed := self.stdout.read_text()):
-            assert time.monotonic() < deadline, f"no banner\n{self.output()}"
-            await asyncio.sleep(0.05)
-        return printed
-
-    async def wait_exit(self) -> int:
-        deadline = time.monotonic() + STOP_SECONDS
-        while (code := self.process.poll()) is None:
-            assert time.monotonic() < deadline, f"still running {STOP_SECONDS} s later\n{self.output()}"
-            await asyncio.sleep(0.05)
-        return code
 
 
 class Launcher:

@@ -22,9 +22,7 @@ async def operator_headers(committed_db: Database) -> dict[str, str]:
     return {"Authorization": f"Bearer {key.key}"}
 
 
-async def upload(
-    client: Client, token: str, name: str, data: bytes, content_type: str
-) -> tuple[int, Frame]:
+async def upload(client: Client, token: str, name: str, data: bytes, content_type: str) -> tuple[int, Frame]:
     form = FormData()
     form.add_field("file", io.BytesIO(data), filename=name, content_type=content_type)
     response = await client.post("/widget/v1/acme/attachments", data=form, headers={"X-Visitor-Token": token})
