@@ -119,7 +119,11 @@ async def _ensure_demo(settings: Settings) -> list[str]:
             credential = (
                 f"{result.admin_email} (password printed at first start; set FIRSTLINE_ADMIN_PASSWORD to reset it)"
             )
-        return [f"  admin login:  {credential}", f"  workspace:    {settings.http.base_url}/w/{DEMO_SLUG}/"]
+        return [
+            f"  admin login:  {credential}",
+            f"  workspace:    {settings.http.base_url}/w/{DEMO_SLUG}/",
+            f"  demo site:    {settings.http.base_url}/demo  (a page with the chat widget)",
+        ]
 
     return await _with_database(settings, ensure)
 
