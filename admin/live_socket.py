@@ -15,7 +15,7 @@ from admin.identity import api_actor
 from conversations.events import MESSAGE, operators_topic
 from conversations.messages import messages_after
 from core.errors import Forbidden
-from core.keys import database_key, hub_key
+from core.keys import database_key, hub_key, open_sockets_key
 from core.realtime import RealtimeEvent
 
 routes = web.RouteTableDef()
@@ -29,6 +29,7 @@ async def operator_socket(request: web.Request) -> web.StreamResponse:
         actor.require(Permission.WORK_INBOX)
     socket = web.WebSocketResponse(heartbeat=30)
     await socket.prepare(request)
+    request.app[open_sockets_key].add(socket)
     events: asyncio.Queue[RealtimeEvent] = asyncio.Queue()
     unsubscribe = request.app[hub_key].subscribe(operators_topic(actor.workspace_id), events.put_nowait)
     forwarder = asyncio.create_task(_forward(request, socket, events))
@@ -37,6 +38,7 @@ async def operator_socket(request: web.Request) -> web.StreamResponse:
             if message.type == WSMsgType.TEXT and message.data == '{"type":"ping"}':
                 await socket.send_json({"type": "pong"})
     finally:
+        request.app[open_sockets_key].discard(socket)
         unsubscribe()
         forwarder.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -29,6 +29,7 @@ from core.keys import (
     file_store_key,
     hub_key,
     metrics_key,
+    open_sockets_key,
     outbox_key,
     secret_box_key,
     settings_key,
@@ -59,6 +60,8 @@ def build_app(
     app[catalogs_key] = load_catalogs()
     app[secret_box_key] = SecretBox(settings.secret_key.get_secret_value())
     app[file_store_key] = file_store if file_store is not None else LocalFileStore(settings.data_dir / "files")
+    app[open_sockets_key] = set()
+    app.on_shutdown.append(_close_open_sockets)
     app.cleanup_ctx.append(_database_context(settings, database))
     app.cleanup_ctx.append(_realtime_context(settings))
     app.cleanup_ctx.append(_outbox_context(background=database is None))
@@ -122,6 +125,12 @@ async def _background(work: Coroutine[object, object, None]) -> AsyncIterator[No
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def _close_open_sockets(app: web.Application) -> None:
+    sockets: set[web.WebSocketResponse] = app[open_sockets_key]
+    for socket in [*sockets]:
+        await socket.close(code=1001, message=b"server shutting down")
 
 
 def _setup_probes(app: web.Application) -> None:

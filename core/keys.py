@@ -36,5 +36,7 @@ outbox_key = web.AppKey[DeliveryQueue]("outbox")
 file_store_key = web.AppKey[FileStore]("file_store")
 secret_box_key = web.AppKey("secret_box", SecretBox)
 catalogs_key = web.AppKey("catalogs", Catalogs)
+# Every open WebSocket (widgets and operators), closed with "going away" when the server stops.
+open_sockets_key: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("open_sockets")
 # Set by the admin surface: how a domain error on a page (not the JSON API) is shown to a person.
 error_page_key = web.AppKey[ErrorPageRenderer]("error_page")

@@ -11,12 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts.models import Workspace
 from billing.visitors import record_visitor_activity
 from channels.base import ChannelKind
-from channels.web_widget import assets
 from channels.web_widget.gate import IdentityInvalid, open_widget, visitor_contact, visitor_tokens_key
 from channels.web_widget.models import WidgetSettings
 from channels.web_widget.policy import identity_hash_valid, widget_language
 from channels.web_widget.setup import identity_secret
-from channels.web_widget.socket import close_open_sockets, open_sockets_key, socket_routes
+from channels.web_widget.socket import socket_routes
 from channels.web_widget.texts import widget_strings
 from channels.web_widget.tokens import Visitor, VisitorTokens, new_visitor
 from conversations.attachment_policy import MAX_FILE_BYTES
@@ -33,7 +32,7 @@ from core.rate_limit import RateLimiter
 
 routes = web.RouteTableDef()
 session_limiter_key = web.AppKey("widget_session_limiter", RateLimiter)
-SESSIONS_PER_MINUTE_PER_ADDRESS = 60
+SESSIONS_PER_MINUTE_PER_ADDRESS = 120
 PROPERTY_FIELDS = ("page_url", "referrer", "title", "timezone", "screen", "user_agent")
 
 
@@ -66,12 +65,13 @@ def setup_web_widget(app: web.Application) -> None:
     settings = app[settings_key]
     assert settings.secret_key is not None  # build_app checks it
     app[visitor_tokens_key] = VisitorTokens(settings.secret_key.get_secret_value())
-    app[session_limiter_key] = RateLimiter(app[clock_key], capacity=20, per_second=SESSIONS_PER_MINUTE_PER_ADDRESS / 60)
+    # Generous: a whole office may share one address; this stops scripts, not people.
+    app[session_limiter_key] = RateLimiter(
+        app[clock_key], capacity=SESSIONS_PER_MINUTE_PER_ADDRESS, per_second=SESSIONS_PER_MINUTE_PER_ADDRESS / 60
+    )
     app.router.add_routes(assets.routes)
     app.router.add_routes(routes)
     app.router.add_routes(socket_routes)
-    app[open_sockets_key] = set()
-    app.on_shutdown.append(close_open_sockets)
 
 
 @routes.post("/widget/v1/{slug}/session")

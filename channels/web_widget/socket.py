@@ -26,14 +26,13 @@ from conversations.messages import message_view, messages_after
 from conversations.models import Conversation
 from core.errors import InvalidInput, NotFound
 from core.ids import ContactId, ConversationId
-from core.keys import clock_key, database_key, hub_key
+from core.keys import clock_key, database_key, hub_key, open_sockets_key
 from core.rate_limit import RateLimiter
 from core.realtime import RESYNC, RealtimeEvent, publish
 
 log = logging.getLogger(__name__)
 
 socket_routes = web.RouteTableDef()
-open_sockets_key: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("widget_sockets")
 HELLO_TIMEOUT_SECONDS = 10
 MESSAGES_BURST, MESSAGES_PER_SECOND = 8, 1.0
 TYPING_INTERVAL_SECONDS = 1.0
@@ -50,12 +49,6 @@ async def visitor_socket(request: web.Request) -> web.StreamResponse:
     finally:
         request.app[open_sockets_key].discard(socket)
     return socket
-
-
-async def close_open_sockets(app: web.Application) -> None:
-    sockets: set[web.WebSocketResponse] = app[open_sockets_key]
-    for socket in [*sockets]:
-        await socket.close(code=1001, message=b"server shutting down")
 
 
 class VisitorConnection:
