@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts.models import Workspace
 from billing.visitors import record_visitor_activity
 from channels.base import ChannelKind
+from channels.web_widget import assets
 from channels.web_widget.gate import IdentityInvalid, open_widget, visitor_contact, visitor_tokens_key
 from channels.web_widget.models import WidgetSettings
 from channels.web_widget.policy import identity_hash_valid, widget_language
