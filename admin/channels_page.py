@@ -97,7 +97,9 @@ async def regenerate_secret_form(request: web.Request) -> web.StreamResponse:
         async with request.app[database_key].transaction() as tx:
             visit = await open_workspace(request, tx.session)
             await regenerate_identity_secret(tx.session, visit.actor, box=request.app[secret_box_key])
-        return gettext("A new identity secret was made. Put it on your site's server: hashes made with the old one are refused.")
+        return gettext(
+            "A new identity secret was made. Put it on your site's server: hashes made with the old one are refused."
+        )
 
     return await submit_and_return(request, _page(request), regenerate)
 

@@ -123,7 +123,12 @@ class Outbox:
             await self._record(item, failure=failure)
         except Exception as error:  # an adapter bug or an unmapped network error: retry, and say so
             log.exception("channel send failed unexpectedly", extra={"delivery_id": item.delivery_id})
-            await self._record(item, failure=DeliveryFailed("{error}", retryable=True, error=type(error).__name__))
+            await self._record(
+                item,
+                failure=DeliveryFailed(
+                    "The channel failed unexpectedly ({error}).", retryable=True, error=type(error).__name__
+                ),
+            )
         else:
             await self._record(item, receipt=receipt)
 

@@ -16,6 +16,7 @@ TENANT_MODELS = (
     "Conversation",
     "Message",
     "Attachment",
+    "WidgetSettings",
 )
 ACCESS_MODULES = {ROOT / "accounts" / "access.py", ROOT / "conversations" / "access.py"}
 

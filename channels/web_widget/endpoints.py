@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,6 +35,11 @@ from core.rate_limit import RateLimiter
 routes = web.RouteTableDef()
 session_limiter_key = web.AppKey("widget_session_limiter", RateLimiter)
 SESSIONS_PER_MINUTE_PER_ADDRESS = 120
+PREFLIGHT_HEADERS = {
+    "Access-Control-Allow-Methods": "POST",
+    "Access-Control-Allow-Headers": "Content-Type, X-Visitor-Token",
+    "Access-Control-Max-Age": "600",
+}
 PROPERTY_FIELDS = ("page_url", "referrer", "title", "timezone", "screen", "user_agent")
 
 
@@ -70,9 +76,31 @@ def setup_web_widget(app: web.Application) -> None:
     app[session_limiter_key] = RateLimiter(
         app[clock_key], capacity=SESSIONS_PER_MINUTE_PER_ADDRESS, per_second=SESSIONS_PER_MINUTE_PER_ADDRESS / 60
     )
+    # Outermost, so that error answers carry the headers too and the widget can read them.
+    app.middlewares.insert(0, allow_cross_site_widget)
     app.router.add_routes(assets.routes)
     app.router.add_routes(routes)
     app.router.add_routes(socket_routes)
+
+
+@web.middleware
+async def allow_cross_site_widget(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """CORS for the widget's HTTP endpoints: the widget runs on the customer's site. No cookies are
+    involved (the visitor token travels in the body or a header), so any origin may ask; whether the
+    workspace lets that origin embed its chat is decided by the endpoint (403 origin_not_allowed)."""
+    origin = request.headers.get("Origin")
+    if origin is None or not request.path.startswith("/widget/"):
+        return await handler(request)
+    if request.method == "OPTIONS":
+        response: web.StreamResponse = web.Response(status=204, headers=PREFLIGHT_HEADERS)
+    else:
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            exc.headers.update({"Access-Control-Allow-Origin": origin, "Vary": "Origin"})
+            raise
+    response.headers.update({"Access-Control-Allow-Origin": origin, "Vary": "Origin"})
+    return response
 
 
 @routes.post("/widget/v1/{slug}/session")

@@ -56,6 +56,7 @@ KNOWN_TYPES = frozenset({"hello", "message", "typing", "read", "ping"})
 class FrameError:
     code: str
     message: str
+    client_id: str | None = None  # the refused message's, when the frame got that far
 
 
 def parse_frame(raw: str) -> Hello | SendMessage | Typing | Read | Ping | FrameError:
@@ -69,11 +70,12 @@ def parse_frame(raw: str) -> Hello | SendMessage | Typing | Read | Ping | FrameE
         return FrameError("invalid_frame", "A frame must be a JSON object.")
     if data.get("type") not in KNOWN_TYPES:
         return FrameError("unknown_type", f"Unknown frame type {str(data.get('type'))[:40]!r}.")
+    client_id = data["client_id"] if isinstance(data.get("client_id"), str) else None
     if data["type"] == "message" and isinstance(data.get("text"), str) and len(data["text"]) > MAX_TEXT_LENGTH:
-        return FrameError("too_large", f"A message can be at most {MAX_TEXT_LENGTH} characters long.")
+        return FrameError("too_large", f"A message can be at most {MAX_TEXT_LENGTH} characters long.", client_id)
     try:
         return _FRAMES.validate_python(data)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"][1:]) or "frame"
-        return FrameError("invalid_frame", f"Invalid {where}: {first['msg']}.")
+        return FrameError("invalid_frame", f"Invalid {where}: {first['msg']}.", client_id)

@@ -24,6 +24,14 @@ def new_identity_secret() -> str:
 
 async def widget_settings_of(session: AsyncSession, workspace_id: WorkspaceId, *, box: SecretBox) -> WidgetSettings:
     """The workspace's row, created with the defaults and a new identity secret the first time."""
+    query = (
+        select(WidgetSettings)
+        .where(WidgetSettings.workspace_id == workspace_id)
+        .execution_options(populate_existing=True)
+    )
+    existing = await session.scalar(query)
+    if existing is not None:
+        return existing
     # Two first requests may race (the Channels page and a visitor, two visitors): ON CONFLICT DO
     # NOTHING lets exactly one insert win without aborting the other's transaction, then both read it.
     await session.execute(
@@ -31,8 +39,7 @@ async def widget_settings_of(session: AsyncSession, workspace_id: WorkspaceId, *
         .values(workspace_id=workspace_id, identity_secret=box.seal(new_identity_secret()))
         .on_conflict_do_nothing(index_elements=[WidgetSettings.workspace_id])
     )
-    query = select(WidgetSettings).where(WidgetSettings.workspace_id == workspace_id)
-    return (await session.execute(query.execution_options(populate_existing=True))).scalar_one()
+    return (await session.execute(query)).scalar_one()
 
 
 async def access_widget_settings(session: AsyncSession, actor: Actor, *, box: SecretBox) -> WidgetSettings:

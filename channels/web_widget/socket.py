@@ -71,15 +71,15 @@ class VisitorConnection:
         try:
             if not await self._greet():
                 return
-            reader = asyncio.create_task(self._read_frames())
-            forwarder = asyncio.create_task(self._forward_events())
-            done, pending = await asyncio.wait({reader, forwarder}, return_when=asyncio.FIRST_COMPLETED)
-            for task in pending:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            for task in done:
-                task.result()
+            tasks = {asyncio.create_task(self._read_frames()), asyncio.create_task(self._forward_events())}
+            try:
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    task.result()
+            finally:  # also when the server's shutdown cancels this handler
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
         finally:
             for unsubscribe in self._unsubscribes:
                 unsubscribe()
@@ -137,7 +137,8 @@ class VisitorConnection:
 
     async def _handle(self, frame: Hello | SendMessage | Typing | Read | Ping | FrameError) -> None:
         if isinstance(frame, FrameError):
-            await self._error(frame.code, frame.message)
+            extra = {} if frame.client_id is None else {"client_id": frame.client_id}
+            await self._error(frame.code, frame.message, **extra)
         elif isinstance(frame, SendMessage):
             await self._receive(frame)
         elif isinstance(frame, Typing):
@@ -154,14 +155,8 @@ class VisitorConnection:
         assert self._contact_id is not None
         wait = self._limiter.retry_after("messages")
         if wait:
-            await self._send(
-                {
-                    "type": "error",
-                    "code": "rate_limited",
-                    "retry_after": wait,
-                    "message": f"Too many messages; wait {wait} s and send again.",
-                }
-            )
+            message = f"Too many messages; wait {wait} s and send again."
+            await self._error("rate_limited", message, client_id=frame.client_id, retry_after=wait)
             return
         try:
             async with self._database.transaction() as tx:
@@ -183,10 +178,10 @@ class VisitorConnection:
                 )
                 view = await message_view(tx.session, received.message)
         except NotFound as error:
-            await self._error("not_found", error.message)
+            await self._error("not_found", error.message, client_id=frame.client_id)
             return
         except InvalidInput as error:
-            await self._error("invalid_frame", error.message)
+            await self._error("invalid_frame", error.message, client_id=frame.client_id)
             return
         self._follow(received.conversation.id)
         if view.seq == self._last_seq_sent + 1:
@@ -252,8 +247,9 @@ class VisitorConnection:
             self._last_seq_sent = max(self._last_seq_sent, views[-1].seq)
         return [view.for_visitor() for view in views]
 
-    async def _error(self, code: str, message: str) -> None:
-        await self._send({"type": "error", "code": code, "message": message})
+    async def _error(self, code: str, message: str, **extra: object) -> None:
+        """`extra` names the refused message (`client_id`) and when to retry (`retry_after`)."""
+        await self._send({"type": "error", "code": code, "message": message, **extra})
 
     async def _send(self, frame: Mapping[str, object]) -> None:
         if self._socket.closed:

@@ -110,7 +110,11 @@ async def test_a_wrong_origin_is_refused_and_the_identity_secret_is_shown_on_req
     await seed_admin(committed_db, email="admin@acme.test")
     await open_channels(page)
     form = page.get_by_test_id("widget-form")
-    await form.get_by_label("Sites that may show the widget").fill("https://acme.example/shop")
+    sites = form.get_by_label("Sites that may show the widget")
+    await sites.focus()
+    await expect(preview(page).get_by_test_id("greeting")).to_be_visible()
+    await expect(sites).to_be_focused()  # the preview, loading, must not take the keyboard away
+    await sites.fill("https://acme.example/shop")
     await form.get_by_role("button", name="Save").click()
     await expect(page.get_by_role("status")).to_contain_text("https://acme.example/shop is not a site address")
     await expect(form.get_by_label("Sites that may show the widget")).to_have_value("")

@@ -51,8 +51,12 @@ def _start(env: dict[str, str], tmp_path: Path, name: str) -> Served:
     stdout, stderr = tmp_path / f"{name}.out", tmp_path / f"{name}.err"
     with stdout.open("wb") as out, stderr.open("wb") as err:
         process = subprocess.Popen(
-            [FIRSTLINE, "serve"], env={**env, "FIRSTLINE_PORT": str(port)}, cwd=tmp_path,
-            stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+            [FIRSTLINE, "serve"],
+            env={**env, "FIRSTLINE_PORT": str(port)},
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
         )
     return Served(process, stdout, stderr, f"http://127.0.0.1:{port}", time.monotonic())
 

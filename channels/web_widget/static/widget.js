@@ -500,8 +500,18 @@
     return parts;
   }
 
+  // Files are readable by the visitor who holds the token; <img> and links cannot send a header, so it rides along.
+  function attachmentUrl(value) {
+    var href = value ? safeUrl(value) : null;
+    if (!href || !state.token) return href;
+    var url = new URL(href);
+    if (url.origin !== SERVER || url.pathname.indexOf("/files/") !== 0 || url.searchParams.has("token")) return href;
+    url.searchParams.set("token", state.token);
+    return url.href;
+  }
+
   function attachmentNode(attachment) {
-    var href = attachment.url ? safeUrl(attachment.url) : null;
+    var href = attachmentUrl(attachment.url);
     var name = attachment.name || "file";
     if (href && /^image\//.test(attachment.content_type || "")) {
       return el("a", { class: "thumb", href: href, target: "_blank", rel: "noopener noreferrer" }, [
@@ -522,8 +532,10 @@
   /* ---------- what the visitor does ---------- */
 
   function toggle() {
-    if (state.open) closeFromUi();
-    else openPanel();
+    if (state.open) return closeFromUi();
+    openPanel();
+    // Only a visitor's own click moves focus: opening by script (or the admin's preview) must not steal it.
+    if (window.innerWidth > 480) ui.input.focus({ preventScroll: true });
   }
 
   function openPanel() {
@@ -532,7 +544,6 @@
     if (!ui) return;
     render();
     ui.log.scrollTop = ui.log.scrollHeight;
-    if (window.innerWidth > 480) ui.input.focus({ preventScroll: true });
   }
 
   function closePanel() {

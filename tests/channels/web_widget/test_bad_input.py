@@ -152,3 +152,31 @@ async def test_a_client_id_reused_by_another_visitor_is_a_different_message(live
     second = await bob.say("from bob", client_id=shared)
     assert first["id"] != second["id"]
     assert second["text"] == "from bob"
+
+
+async def test_refusals_name_the_refused_message(live_client: Client, acme: None) -> None:
+    widget = await connected(live_client)
+    assert widget.socket is not None
+    await widget.socket.send_json({"type": "message", "client_id": "refused-123456", "text": "x" * 5000})
+    error = await widget.receive(lambda frame: frame["type"] == "error")
+    assert (error["code"], error["client_id"]) == ("too_large", "refused-123456")
+
+
+async def test_another_site_may_call_the_widget_endpoints_cross_origin(
+    live_client: Client, committed_db: Database, acme: None
+) -> None:
+    site = {"Origin": "https://shop.example"}
+    preflight = await live_client.options(
+        "/widget/v1/acme/session",
+        headers={**site, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"},
+    )
+    assert preflight.status == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+    assert "X-Visitor-Token" in preflight.headers["Access-Control-Allow-Headers"]
+    session = await live_client.post("/widget/v1/acme/session", json={}, headers=site)
+    assert session.headers["Access-Control-Allow-Origin"] == "https://shop.example"
+    async with committed_db.transaction() as tx:
+        await tx.session.execute(update(WidgetSettings).values(allowed_origins=["https://acme.example"]))
+    refused = await live_client.post("/widget/v1/acme/session", json={}, headers=site)
+    assert refused.status == 403  # readable by the widget, which can then say why
+    assert refused.headers["Access-Control-Allow-Origin"] == "https://shop.example"
