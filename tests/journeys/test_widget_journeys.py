@@ -9,6 +9,7 @@ import socket
 import struct
 import zlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 from aiohttp.test_utils import TestServer, get_port_socket
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from accounts.api_keys import create_api_key
 from accounts.roles import Role
 from conversations.models import Message
+from conversations.outbound import reply_as_operator
 from core.app import build_app
 from core.config import DatabaseSettings, HttpSettings
 from core.db import Database
@@ -25,6 +27,8 @@ from core.keys import hub_key
 from tests.factories import make_actor, make_settings, make_workspace
 from tests.journeys.conftest import NewContext
 from tests.journeys.test_admin_journeys import PHONE, SCREENSHOTS
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 class LiveServer:
@@ -223,29 +227,36 @@ async def test_visitor_sends_a_picture_and_a_refused_file_is_explained(committed
     assert [attachment["name"] for attachment in stored.attachments] == ["pixel.png"]
 
 
-async def test_a_message_written_while_the_server_restarts_goes_out_once_it_is_back(
+async def test_messages_written_on_both_sides_while_the_connection_is_cut_arrive_once_and_in_order(
     committed_db: Database, page: Page, live_server: LiveServer
 ) -> None:
     async with committed_db.transaction() as tx:
-        await make_workspace(tx.session, slug="demo", name="Demo")
+        workspace = await make_workspace(tx.session, slug="demo", name="Demo")
+        operator = await make_actor(tx.session, workspace=workspace)
     await page.goto("/demo")
     await page.get_by_test_id("launcher").click()
     await send(page, "First")
     await expect(messages(page).filter(has_text="First")).to_have_attribute("data-seq", "1")
 
-    await live_server.stop()
+    await live_server.stop()  # the connection is cut: a deploy, a crash, a lost network
     status = page.get_by_test_id("connection-status")
     await expect(status).to_have_text("Reconnecting…")
+    async with committed_db.transaction() as tx:  # an operator answers meanwhile (through another process)
+        conversation_id = await tx.session.scalar(select(Message.conversation_id).limit(1))
+        assert conversation_id is not None
+        await reply_as_operator(tx.session, operator, conversation_id, text="Answer while you were away", at=NOW)
     await send(page, "Written while away")
     away = messages(page).filter(has_text="Written while away")
     await expect(away).to_have_attribute("data-status", "sending")
 
     await live_server.start()
     # The widget retries with backoff (1 s doubling, jittered): allow for a few attempts.
-    await expect(away).to_have_attribute("data-seq", "2", timeout=20_000)
+    await expect(away).to_have_attribute("data-seq", "3", timeout=20_000)
     await expect(away).not_to_have_attribute("data-status", re.compile("."))
     await expect(status).to_be_hidden()
+    await expect(messages(page)).to_have_text([re.compile("First"), re.compile("Answer while"), re.compile("Written")])
     assert await stored_messages(committed_db) == [
         ("visitor", "First", "web"),
+        ("operator", "Answer while you were away", "web"),
         ("visitor", "Written while away", "web"),
     ]
