@@ -73,7 +73,8 @@ async def _contact_by_address(
 def note_visit(contact: Contact, properties: Mapping[str, str], profile: Profile, *, at: datetime) -> None:
     """Record what this visit told us: page, referrer, UTM tags, browser; and any profile fields."""
     cleaned = {key[:64]: value[:MAX_PROPERTY_LENGTH] for key, value in properties.items() if value}
-    contact.properties = {**contact.properties, **cleaned}
+    if any(contact.properties.get(key) != value for key, value in cleaned.items()):
+        contact.properties = {**contact.properties, **cleaned}  # rewrite the JSONB only when it changed
     for name in (*PROFILE_FIELDS, "language"):
         value = getattr(profile, name)
         if value:

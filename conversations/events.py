@@ -35,9 +35,14 @@ def message_stored(
     return full if fits_notify(full) else RealtimeEvent((operators_topic(workspace_id),), MESSAGE, base)
 
 
-def message_for_visitor(conversation_id: ConversationId, message_id: MessageId) -> RealtimeEvent:
-    """The visitor's widgets load messages after their last seq: ids are enough, notes never go here."""
-    data = {"conversation_id": conversation_id, "message_id": message_id}
+def message_for_visitor(
+    conversation_id: ConversationId, message_id: MessageId, *, seq: int | None = None
+) -> RealtimeEvent:
+    """The visitor's widgets load messages after their last seq: ids are enough, notes never go here.
+    With `seq`, a widget that already has it (its own message, acknowledged) need not load anything."""
+    data: dict[str, object] = {"conversation_id": conversation_id, "message_id": message_id}
+    if seq is not None:
+        data["seq"] = seq
     return RealtimeEvent((visitor_topic(conversation_id),), MESSAGE, data)
 
 

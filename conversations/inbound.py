@@ -93,8 +93,10 @@ async def _announce(
     session: AsyncSession, conversation: Conversation, message: Message, *, status_changed: bool
 ) -> None:
     view = await message_view(session, message)
-    await publish(session, message_stored(conversation.workspace_id, conversation.id, message.seq, view.for_operator()))
-    await publish(session, message_for_visitor(conversation.id, message.id))  # the visitor's other tabs
+    events = [
+        message_stored(conversation.workspace_id, conversation.id, message.seq, view.for_operator()),
+        message_for_visitor(conversation.id, message.id, seq=message.seq),  # the visitor's other tabs
+    ]
     if status_changed:
-        event = conversation_changed(conversation.workspace_id, conversation.contact_id, conversation.id, "open")
-        await publish(session, event)
+        events.append(conversation_changed(conversation.workspace_id, conversation.contact_id, conversation.id, "open"))
+    await publish(session, *events)

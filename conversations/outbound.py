@@ -87,7 +87,7 @@ async def add_note(
 async def _announce(session: AsyncSession, conversation: Conversation, message: Message, *, reopened: bool) -> None:
     # Operators only: the visitor hears of a reply when the outbox delivers it, and never of a note.
     view = await message_view(session, message)
-    await publish(session, message_stored(conversation.workspace_id, conversation.id, message.seq, view.for_operator()))
+    events = [message_stored(conversation.workspace_id, conversation.id, message.seq, view.for_operator())]
     if reopened:
-        event = conversation_changed(conversation.workspace_id, conversation.contact_id, conversation.id, "open")
-        await publish(session, event)
+        events.append(conversation_changed(conversation.workspace_id, conversation.contact_id, conversation.id, "open"))
+    await publish(session, *events)

@@ -48,12 +48,18 @@ def fits_notify(event: RealtimeEvent) -> bool:
     return len(event.encode().encode()) <= MAX_PAYLOAD_BYTES
 
 
-async def publish(session: AsyncSession, event: RealtimeEvent) -> None:
-    """Queue `event` for delivery when the session's transaction commits."""
-    payload = event.encode()
-    if len(payload.encode()) > MAX_PAYLOAD_BYTES:
-        raise ValueError(f"realtime event {event.kind} is too large for NOTIFY; send ids and let readers load")
-    await session.execute(text("SELECT pg_notify(:channel, :payload)"), {"channel": CHANNEL, "payload": payload})
+async def publish(session: AsyncSession, *events: RealtimeEvent) -> None:
+    """Queue `events` for delivery when the session's transaction commits (one round trip for all)."""
+    params: dict[str, str] = {"channel": CHANNEL}
+    calls = []
+    for number, event in enumerate(events):
+        payload = event.encode()
+        if len(payload.encode()) > MAX_PAYLOAD_BYTES:
+            raise ValueError(f"realtime event {event.kind} is too large for NOTIFY; send ids and let readers load")
+        params[f"payload{number}"] = payload
+        calls.append(f"pg_notify(:channel, :payload{number})")
+    if calls:
+        await session.execute(text(f"SELECT {', '.join(calls)}"), params)
 
 
 Subscriber = Callable[[RealtimeEvent], None]

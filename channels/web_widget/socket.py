@@ -211,7 +211,8 @@ class VisitorConnection:
             await self._forward(event)
 
     async def _forward(self, event: RealtimeEvent) -> None:
-        if event.kind in (MESSAGE, RESYNC):
+        already_sent = event.kind == MESSAGE and _int(event.data.get("seq")) <= self._last_seq_sent
+        if event.kind in (MESSAGE, RESYNC) and not already_sent:
             for message in await self._messages_since_last():
                 await self._send({"type": "message", "message": message})
         elif event.kind == TYPING:
@@ -264,6 +265,10 @@ async def _workspace_allowing_origin(request: web.Request) -> Workspace:
     async with request.app[database_key].transaction() as tx:
         workspace, _ = await open_widget(tx.session, request)
     return workspace
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) else 1 << 62
 
 
 def _conversation_json(conversation: Conversation | None) -> dict[str, object] | None:
