@@ -12,6 +12,8 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
+from core.languages import preferred_languages
+
 LOCALES = ("en", "ru")
 LOCALE_NAMES = {"en": "English", "ru": "Русский"}
 CATALOG_DIR = Path(__file__).resolve().parent / "locale"
@@ -67,22 +69,6 @@ def negotiate(accept_language: str, *, cookie: str | None, default: str) -> str:
         if language in LOCALES:
             return language
     return default
-
-
-def preferred_languages(header: str) -> list[str]:
-    """Primary language tags of an Accept-Language header, best first ("ru-RU;q=0.8" -> "ru")."""
-    weighted: list[tuple[float, int, str]] = []
-    for index, part in enumerate(header.split(",")):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        if tag and quality > 0:
-            weighted.append((-quality, index, tag.split("-")[0].lower()))
-    return [tag for _, _, tag in sorted(weighted)]
 
 
 def translator(catalogs: Catalogs, locale: str) -> Callable[[str], str]:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from core.errors import InvalidInput
+from core.languages import preferred_languages
 
 POSITIONS = ("right", "left")
 LANGUAGES = ("auto", "en", "ru")
@@ -66,25 +67,10 @@ def widget_language(setting: str, accept_language: str) -> str:
     browser lists (by preference), English when it lists neither."""
     if setting in ("en", "ru"):
         return setting
-    for language in _preferred_languages(accept_language):
+    for language in preferred_languages(accept_language):
         if language in ("en", "ru"):
             return language
     return "en"
-
-
-def _preferred_languages(header: str) -> list[str]:
-    weighted: list[tuple[float, int, str]] = []
-    for index, part in enumerate(header.split(",")):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
-        if tag and quality > 0:
-            weighted.append((-quality, index, tag.split("-")[0].lower()))
-    return [tag for _, _, tag in sorted(weighted)]
 
 
 def identity_hash(secret: str, user_id: str) -> str:

@@ -9,7 +9,7 @@ from babel.messages.pofile import read_po
 
 from accounts.roles import Role
 from core.db import Database
-from core.i18n import preferred_languages
+from core.languages import preferred_languages
 from tests.factories import Client, csrf_token_of, log_in, make_operator, make_workspace
 
 ROOT = Path(__file__).resolve().parents[2]
