@@ -60,6 +60,9 @@ class VisitorConnection:
         self._events: asyncio.Queue[RealtimeEvent] = asyncio.Queue()
         self._unsubscribes: list[Callable[[], None]] = []
         self._send_lock = asyncio.Lock()
+        # Storing a message and forwarding events take turns: the event of the visitor's own message
+        # (NOTIFY arrives at commit) must see the acknowledged seq and not load it again.
+        self._turn = asyncio.Lock()
         self._limiter = RateLimiter(request.app[clock_key], capacity=MESSAGES_BURST, per_second=MESSAGES_PER_SECOND)
         self._last_typing = 0.0
         self._visitor: Visitor | None = None
@@ -151,6 +154,10 @@ class VisitorConnection:
             await self._error("invalid_frame", "hello is only the first frame.")
 
     async def _receive(self, frame: SendMessage) -> None:
+        async with self._turn:
+            await self._store(frame)
+
+    async def _store(self, frame: SendMessage) -> None:
         assert self._visitor is not None
         assert self._contact_id is not None
         wait = self._limiter.retry_after("messages")
@@ -208,7 +215,8 @@ class VisitorConnection:
     async def _forward_events(self) -> None:
         while True:
             event = await self._events.get()
-            await self._forward(event)
+            async with self._turn:
+                await self._forward(event)
 
     async def _forward(self, event: RealtimeEvent) -> None:
         already_sent = event.kind == MESSAGE and _int(event.data.get("seq")) <= self._last_seq_sent
