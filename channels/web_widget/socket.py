@@ -80,12 +80,18 @@ class VisitorConnection:
                 for task in done:
                     task.result()
             finally:  # also when the server's shutdown cancels this handler
-                for task in tasks:
-                    task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
+                await self._stop(tasks)
         finally:
             for unsubscribe in self._unsubscribes:
                 unsubscribe()
+
+    async def _stop(self, tasks: set[asyncio.Task[None]]) -> None:
+        # Whoever holds the turn may be inside a transaction: let it finish before cancelling, so a
+        # connection is never returned to the pool half-way through a statement.
+        async with self._turn:
+            for task in tasks:
+                task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _greet(self) -> bool:
         try:
