@@ -12,17 +12,15 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bench.processes import free_port, wait_until_ready
 from core.embedded_db import leave_embedded_postgres, start_embedded_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,7 +79,7 @@ def _make_run_in_clone(scratch: Path) -> tuple[float, float]:
 
 
 def _time_to_ready(command: Sequence[str], cwd: Path, data_dir: Path) -> float:
-    port = _free_port()
+    port = free_port()
     environment = {
         **os.environ,
         "FIRSTLINE_DATA_DIR": str(data_dir),
@@ -100,32 +98,11 @@ def _time_to_ready(command: Sequence[str], cwd: Path, data_dir: Path) -> float:
         start_new_session=True,
     )
     try:
-        _wait_until_ready(f"http://127.0.0.1:{port}/readyz", process)
+        wait_until_ready(f"http://127.0.0.1:{port}/readyz", process, deadline_seconds=READY_DEADLINE_SECONDS)
         return time.perf_counter() - started
     finally:
         os.killpg(process.pid, signal.SIGINT)
         process.wait(timeout=60)
-
-
-def _wait_until_ready(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + READY_DEADLINE_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode} before it was ready")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310  (our own loopback URL)
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.02)
-    raise TimeoutError(f"{url} not ready after {READY_DEADLINE_SECONDS} s")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 if __name__ == "__main__":

@@ -28,13 +28,10 @@ import collections
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -47,6 +44,7 @@ from accounts.api_keys import issue_api_key
 from accounts.roles import Role
 from accounts.workspaces import create_workspace
 from bench.load_generator import GeneratorConfig, GeneratorResult, StepResult, raise_open_files_limit
+from bench.processes import free_port, wait_until_ready
 from channels.web_widget.socket import MESSAGES_BURST, MESSAGES_PER_SECOND
 from channels.web_widget.tokens import Visitor, VisitorTokens
 from core.db import Database, create_engine
@@ -179,10 +177,10 @@ def _child_environment(scratch: Path) -> dict[str, str]:
 
 
 def _measure_relay(children: Children, env: dict[str, str], scratch: Path, plan: Plan) -> list[Run]:
-    port = _free_port()
+    port = free_port()
     relay = children.start([sys.executable, "-m", "bench.relay_baseline", "--port", str(port)], env=env)
     try:
-        _wait_ready(f"http://127.0.0.1:{port}/readyz", relay)
+        wait_until_ready(f"http://127.0.0.1:{port}/readyz", relay, deadline_seconds=READY_SECONDS)
         runs = []
         for visitors in VISITOR_COUNTS:
             config = GeneratorConfig(
@@ -213,7 +211,7 @@ def _measure_firstline(
     with embedded_postgres(scratch / "pg") as server:
         asyncio.run(ensure_database_exists(server.url(), DATABASE))
         url = server.url(DATABASE)
-        port = _free_port()
+        port = free_port()
         server_log = scratch / "firstline.log"
         firstline_env = {
             **env,
@@ -228,7 +226,7 @@ def _measure_firstline(
         firstline = children.start(command, env=firstline_env, log=server_log)
         runs = []
         try:
-            _wait_ready(f"http://127.0.0.1:{port}/readyz", firstline)
+            wait_until_ready(f"http://127.0.0.1:{port}/readyz", firstline, deadline_seconds=READY_SECONDS)
             workspace_id, api_key = asyncio.run(_seed(url))
             commits_before = asyncio.run(_commits(url))
             tokens = VisitorTokens(SECRET_KEY)
@@ -364,27 +362,6 @@ def _generate(children: Children, env: dict[str, str], scratch: Path, config: Ge
     if code != 0:
         raise RuntimeError(f"the load generator ({config.label}) exited with {code}")
     return GeneratorResult.model_validate_json(result_file.read_text())
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + READY_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url}: the server exited with {process.returncode} before it was ready")
-        with (
-            contextlib.suppress(urllib.error.URLError, ConnectionError, TimeoutError),
-            urllib.request.urlopen(url, timeout=1) as response,  # noqa: S310  (our own loopback URL)
-        ):
-            if response.status == 200:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"{url} not ready after {READY_SECONDS} s")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 # --- the report -----------------------------------------------------------------------------------
