@@ -1,23 +1,29 @@
 # Firstline: `make run` sets everything up and starts it; `make test` sets up and checks everything.
-UV ?= uv
-# Byte-compile dependencies at install: with PYTHONDONTWRITEBYTECODE set (as on some machines), every
-# start would otherwise recompile them all (seconds per process).
+# uv from PATH, else the uv package run by Python (installed for the user on first use), so that a
+# fresh machine needs only Python 3.11+.
+UV ?= $(or $(shell command -v uv 2>/dev/null),python3 -m uv)
 PACKAGES := core accounts admin billing channels conversations
 BABEL_KEYWORDS := -k N_ -k InvalidInput -k InvalidJson -k Conflict -k NotFound -k Forbidden -k CsrfFailed \
 	-k Unauthenticated -k RateLimited -k QuotaExceeded -k DomainError -k UnsupportedType -k PayloadTooLarge \
 	-k DeliveryFailed -k OriginNotAllowed -k IdentityInvalid
 
-.PHONY: run test sync sync-dev lint types layers pytest messages
+.PHONY: run test uv-available sync sync-dev lint types layers pytest messages
 
 run: sync
 	$(UV) run --frozen --no-sync firstline demo
 
 test: sync-dev lint types layers pytest
 
-sync:
+uv-available:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --user --quiet uv \
+		|| python3 -m pip install --user --quiet --break-system-packages uv
+
+# Byte-compile dependencies at install: with PYTHONDONTWRITEBYTECODE set (as on some machines), every
+# start would otherwise recompile them all (seconds per process).
+sync: uv-available
 	$(UV) sync --frozen --no-dev --inexact --compile-bytecode
 
-sync-dev:
+sync-dev: uv-available
 	$(UV) sync --frozen --compile-bytecode
 
 lint:
