@@ -3,6 +3,7 @@ however many visits or devices (merged contacts count as the person they were me
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import BigInteger, column, distinct, func, select, table
@@ -17,17 +18,37 @@ from core.ids import ContactId, WorkspaceId
 _contacts = table("contacts", column("id", BigInteger), column("merged_into_id", BigInteger))
 
 
+@dataclass(frozen=True)
+class VisitorActivity:
+    """The ledger row of a contact's activity in a period, for writers that insert it within their own
+    statement: the idempotency key is `key_prefix` followed by the contact's id."""
+
+    metric: str
+    quantity: int
+    key_prefix: str
+    period_start: date
+
+    def key_for(self, contact_id: ContactId) -> str:
+        return f"{self.key_prefix}{contact_id}"
+
+
+def visitor_activity(at: datetime) -> VisitorActivity:
+    """A contact counts once per period: all their activity in it carries the same idempotency key."""
+    period = period_start(at)
+    return VisitorActivity(Metric.UNIQUE_VISITOR.value, 1, f"{period:%Y-%m}:", period)
+
+
 async def record_visitor_activity(
     session: AsyncSession, *, workspace_id: WorkspaceId, contact_id: ContactId, at: datetime
 ) -> None:
     """Any activity of the contact at `at` (a site event, a property written, a reply, a click...)."""
-    period = period_start(at)
+    activity = visitor_activity(at)
     await record_usage(
         session,
         workspace_id=workspace_id,
-        metric=Metric.UNIQUE_VISITOR,
-        quantity=1,
-        idempotency_key=f"{period:%Y-%m}:{contact_id}",
+        metric=Metric(activity.metric),
+        quantity=activity.quantity,
+        idempotency_key=activity.key_for(contact_id),
         occurred_at=at,
         contact_id=contact_id,
     )

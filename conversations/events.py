@@ -22,6 +22,12 @@ def visitor_topic(conversation_id: ConversationId) -> str:
     return f"conversation:{conversation_id}:visitor"
 
 
+def visitor_topic_sql(conversation_id: str) -> str:
+    """`visitor_topic` of the conversation whose id the SQL expression `conversation_id` gives."""
+    # ':' || 'visitor', as SQLAlchemy's text() would take ':visitor' for a bound parameter.
+    return f"'conversation:' || {conversation_id} || ':' || 'visitor'"
+
+
 def contact_topic(contact_id: ContactId) -> str:
     return f"contact:{contact_id}"
 
@@ -33,6 +39,15 @@ def message_stored(
     base: dict[str, object] = {"conversation_id": conversation_id, "seq": seq, "message_id": operator_view["id"]}
     full = RealtimeEvent((operators_topic(workspace_id),), MESSAGE, {**base, "message": operator_view})
     return full if fits_notify(full) else RealtimeEvent((operators_topic(workspace_id),), MESSAGE, base)
+
+
+def visitor_message_stored(
+    workspace_id: WorkspaceId, conversation_id: ConversationId, seq: int, operator_view: dict[str, object]
+) -> RealtimeEvent:
+    """A visitor's message, for operators and the visitor's other widgets in one event (nothing in a
+    visitor's own message is for operators only; widgets read `seq` and load what they miss)."""
+    event = message_stored(workspace_id, conversation_id, seq, operator_view)
+    return RealtimeEvent((*event.topics, visitor_topic(conversation_id)), event.kind, event.data)
 
 
 def message_for_visitor(

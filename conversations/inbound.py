@@ -1,6 +1,8 @@
 """The idempotent inbound pipeline: every channel edge hands its messages to `receive_message`.
 One transaction: lock the contact, skip a redelivery, find or open the conversation, append the
-message, meter the visitor, and queue the realtime events (delivered by PostgreSQL at commit)."""
+message, meter the visitor, and queue the realtime events (delivered by PostgreSQL at commit). The
+common case — a known contact writing into their open conversation — takes `inbound_append`'s one
+statement; everything else the general path below."""
 
 from __future__ import annotations
 
@@ -13,33 +15,45 @@ from billing.visitors import record_visitor_activity
 from channels.base import InboundMessage
 from conversations.access import access_visitor_conversation
 from conversations.contacts import Profile, contact_for_address, note_visit
-from conversations.events import conversation_changed, message_for_visitor, message_stored
+from conversations.events import conversation_changed, visitor_message_stored
+from conversations.inbound_append import append_to_open_conversation
 from conversations.lifecycle import reopen_for_message
 from conversations.limits import check_message_content
 from conversations.messages import append_message, find_by_channel_key, message_view
-from conversations.models import Contact, Conversation, Message
-from core.ids import ContactId
+from conversations.models import Contact, Conversation
+from conversations.views import MessageView
+from core.ids import ContactId, ConversationId
 from core.realtime import publish
 
 
 @dataclass(frozen=True)
 class Received:
-    message: Message
-    conversation: Conversation
-    contact: Contact
+    message: MessageView
+    conversation_id: ConversationId
+    contact_id: ContactId
     duplicate: bool
 
 
 async def receive_message(session: AsyncSession, inbound: InboundMessage) -> Received:
     text = check_message_content(inbound.text, len(inbound.attachments))
-    # The contact's row lock serialises everything one person sends, across processes.
+    if not inbound.contact_properties:
+        appended = await append_to_open_conversation(session, inbound, text)
+        if appended is not None:
+            view = appended.message
+            return Received(view, view.conversation_id, appended.contact_id, duplicate=False)
+    return await _receive_in_general(session, inbound, text)
+
+
+async def _receive_in_general(session: AsyncSession, inbound: InboundMessage, text: str) -> Received:
+    # The contact's row lock serialises everything one person sends through here, across processes.
     contact = await contact_for_address(
         session, workspace_id=inbound.workspace_id, channel=inbound.channel, address=inbound.address, lock=True
     )
     existing = await find_by_channel_key(session, inbound.workspace_id, inbound.channel, inbound.channel_key)
     if existing is not None:
         conversation = await access_visitor_conversation(session, contact.id, existing.conversation_id)
-        return Received(message=existing, conversation=conversation, contact=contact, duplicate=True)
+        view = await message_view(session, existing)
+        return Received(message=view, conversation_id=conversation.id, contact_id=contact.id, duplicate=True)
     conversation, changed = await _open_conversation(session, contact, inbound)
     message = await append_message(
         session,
@@ -55,8 +69,12 @@ async def receive_message(session: AsyncSession, inbound: InboundMessage) -> Rec
     await record_visitor_activity(
         session, workspace_id=inbound.workspace_id, contact_id=contact.id, at=inbound.occurred_at
     )
-    await _announce(session, conversation, message, status_changed=changed)
-    return Received(message=message, conversation=conversation, contact=contact, duplicate=False)
+    view = await message_view(session, message)
+    events = [visitor_message_stored(inbound.workspace_id, view.conversation_id, view.seq, view.for_operator())]
+    if changed:
+        events.append(conversation_changed(conversation.workspace_id, conversation.contact_id, conversation.id, "open"))
+    await publish(session, *events)
+    return Received(message=view, conversation_id=conversation.id, contact_id=contact.id, duplicate=False)
 
 
 async def current_conversation(
@@ -87,16 +105,3 @@ async def _open_conversation(
         await session.refresh(conversation)
         return conversation, True
     return conversation, reopen_for_message(conversation)
-
-
-async def _announce(
-    session: AsyncSession, conversation: Conversation, message: Message, *, status_changed: bool
-) -> None:
-    view = await message_view(session, message)
-    events = [
-        message_stored(conversation.workspace_id, conversation.id, message.seq, view.for_operator()),
-        message_for_visitor(conversation.id, message.id, seq=message.seq),  # the visitor's other tabs
-    ]
-    if status_changed:
-        events.append(conversation_changed(conversation.workspace_id, conversation.contact_id, conversation.id, "open"))
-    await publish(session, *events)

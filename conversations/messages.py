@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts.models import Operator
 from channels.base import AttachmentRef
 from conversations.models import Conversation, Message
-from conversations.views import VISIBLE_TO_VISITOR, MessageView, attachment_views
+from conversations.views import VISIBLE_TO_VISITOR, MessageView, attachment_views, client_id_of
 from core.ids import ConversationId, OperatorId, WorkspaceId
 
 MAX_MESSAGES_PER_READ = 500
@@ -94,8 +94,7 @@ def view_of(message: Message, operator_name: str | None) -> MessageView:
         author=message.author,
         text=message.body,
         created_at=message.created_at,
-        # Keys are "<scope>:<client id>" (the visitor's address, or "op" for operators).
-        client_id=message.channel_key.rsplit(":", 1)[-1] if message.channel_key else None,
+        client_id=client_id_of(message.channel_key),
         operator_id=message.operator_id,
         operator_name=operator_name,
         status=message.status,

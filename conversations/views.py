@@ -12,6 +12,11 @@ from core.ids import ContactId, ConversationId, MessageId, OperatorId
 VISIBLE_TO_VISITOR = frozenset({"visitor", "operator", "bot", "system"})
 
 
+def client_id_of(channel_key: str | None) -> str | None:
+    """Channel keys are "<scope>:<client id>" (the visitor's address, or "op" for operators)."""
+    return channel_key.rsplit(":", 1)[-1] if channel_key else None
+
+
 @dataclass(frozen=True)
 class AttachmentView:
     id: str

@@ -48,18 +48,33 @@ def fits_notify(event: RealtimeEvent) -> bool:
     return len(event.encode().encode()) <= MAX_PAYLOAD_BYTES
 
 
+def notify_payload(event: RealtimeEvent) -> str:
+    payload = event.encode()
+    if len(payload.encode()) > MAX_PAYLOAD_BYTES:
+        raise ValueError(f"realtime event {event.kind} is too large for NOTIFY; send ids and let readers load")
+    return payload
+
+
 async def publish(session: AsyncSession, *events: RealtimeEvent) -> None:
     """Queue `events` for delivery when the session's transaction commits (one round trip for all)."""
     params: dict[str, str] = {"channel": CHANNEL}
     calls = []
     for number, event in enumerate(events):
-        payload = event.encode()
-        if len(payload.encode()) > MAX_PAYLOAD_BYTES:
-            raise ValueError(f"realtime event {event.kind} is too large for NOTIFY; send ids and let readers load")
-        params[f"payload{number}"] = payload
+        params[f"payload{number}"] = notify_payload(event)
         calls.append(f"pg_notify(:channel, :payload{number})")
     if calls:
         await session.execute(text(f"SELECT {', '.join(calls)}"), params)
+
+
+def notify_sql(parameter: str, fills: Mapping[str, str]) -> str:
+    """A `pg_notify` call for a statement that completes an event with values it produces itself (ids
+    of the rows it inserts): the event is bound as `parameter` (`notify_payload`), and each JSON path of
+    `fills` (e.g. "d,seq" for data["seq"], "t,1" for the second topic) is set to its SQL expression.
+    A path whose parent is missing is left out, as `jsonb_set` does."""
+    expression = f"CAST(:{parameter} AS jsonb)"
+    for path, value in fills.items():
+        expression = f"jsonb_set({expression}, '{{{path}}}', to_jsonb({value}))"
+    return f"pg_notify('{CHANNEL}', ({expression})::text)"
 
 
 Subscriber = Callable[[RealtimeEvent], None]

@@ -22,7 +22,7 @@ from conversations.contacts import contact_for_address
 from conversations.events import CONVERSATION, MESSAGE, READ, TYPING, contact_topic, visitor_topic, visitor_typing
 from conversations.inbound import current_conversation, receive_message
 from conversations.lifecycle import mark_read_by_visitor
-from conversations.messages import message_view, messages_after
+from conversations.messages import messages_after
 from conversations.models import Conversation
 from core.errors import InvalidInput, NotFound
 from core.ids import ContactId, ConversationId
@@ -189,14 +189,14 @@ class VisitorConnection:
                         attachments=refs,
                     ),
                 )
-                view = await message_view(tx.session, received.message)
         except NotFound as error:
             await self._error("not_found", error.message, client_id=frame.client_id)
             return
         except InvalidInput as error:
             await self._error("invalid_frame", error.message, client_id=frame.client_id)
             return
-        self._follow(received.conversation.id)
+        self._follow(received.conversation_id)
+        view = received.message
         if view.seq == self._last_seq_sent + 1:
             self._last_seq_sent = view.seq  # the ack carries it; with a gap, the forwarder loads all
         await self._send({"type": "ack", "client_id": frame.client_id, "message": view.for_visitor()})

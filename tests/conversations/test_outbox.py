@@ -49,7 +49,7 @@ async def conversation_with_replies(db: Database, clock: FrozenClock, count: int
         )
         replies = [
             (
-                await reply_as_operator(tx.session, actor, received.conversation.id, text=f"Reply {n}", at=clock.now())
+                await reply_as_operator(tx.session, actor, received.conversation_id, text=f"Reply {n}", at=clock.now())
             ).message.id
             for n in range(count)
         ]

@@ -56,6 +56,27 @@ async def test_a_message_is_acknowledged_stored_once_and_reaches_operators_live(
     assert listing["conversations"][0]["status"] == "open"
 
 
+async def test_later_messages_reach_operators_and_the_visitors_other_tab_with_their_stored_ids(
+    live_client: Client, operator_headers: dict[str, str]
+) -> None:
+    operators = await live_client.ws_connect("/api/v1/socket", headers=operator_headers)
+    widget = await visitor(live_client)
+    await widget.say("Opening the dialog")
+    other_tab = WidgetVisitor(live_client, "acme", token=widget.token)
+    await other_tab.connect(last_seq=1)
+    acked = [await widget.say(f"Later {n}") for n in range(3)]
+    frames: list[Frame] = []
+    async with asyncio.timeout(10):
+        while len(frames) < 4:
+            frame = await operators.receive_json()
+            frames += [frame["message"]] if frame["type"] == "message" else []
+    at_operators = frames[1:]
+    assert [(m["id"], m["seq"], m["text"]) for m in at_operators] == [(m["id"], m["seq"], m["text"]) for m in acked]
+    assert {m["conversation_id"] for m in at_operators} == {frames[0]["conversation_id"]}
+    in_other_tab = [await next_message(other_tab) for _ in range(3)]
+    assert [(m["id"], m["seq"]) for m in in_other_tab] == [(m["id"], m["seq"]) for m in acked]
+
+
 async def test_an_operator_reply_arrives_live_after_a_typing_indicator(
     live_client: Client, operator_headers: dict[str, str]
 ) -> None:
