@@ -18,6 +18,8 @@ class Workspace(Base):
     slug: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     default_locale: Mapped[str] = mapped_column(String(5), server_default="en")
+    # Operators see only the dialogs of their groups (and those of no group) when this is on.
+    restrict_to_groups: Mapped[bool] = mapped_column(server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
@@ -40,22 +42,40 @@ class Membership(Base):
     __table_args__ = (
         UniqueConstraint("workspace_id", "operator_id"),
         CheckConstraint("role IN ('admin', 'operator', 'editor')", name="role"),
+        CheckConstraint("presence IN ('online', 'away', 'offline')", name="presence"),
+        CheckConstraint("capacity BETWEEN 0 AND 1000", name="capacity"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[WorkspaceId] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     operator_id: Mapped[OperatorId] = mapped_column(ForeignKey("operators.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(16))
+    # Presence in this workspace's inbox: set by the operator; offline again a few minutes after their
+    # last inbox tab stopped reporting (`last_active_at`).
+    presence: Mapped[str] = mapped_column(String(8), server_default="offline")
+    presence_changed_at: Mapped[datetime | None]
+    last_active_at: Mapped[datetime | None]
+    # Open dialogs assigned at most (a group can override it for its members).
+    capacity: Mapped[int] = mapped_column(server_default="5")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
 class OperatorGroup(Base):
     __tablename__ = "operator_groups"
-    __table_args__ = (Index("uq_operator_groups_workspace_name", "workspace_id", text("lower(name)"), unique=True),)
+    __table_args__ = (
+        Index("uq_operator_groups_workspace_name", "workspace_id", text("lower(name)"), unique=True),
+        # At most one group per workspace receives the dialogs nobody routed anywhere else.
+        Index("uq_operator_groups_default", "workspace_id", unique=True, postgresql_where=text("is_default")),
+        CheckConstraint("assignment_policy IN ('round_robin', 'least_busy')", name="assignment_policy"),
+    )
 
     id: Mapped[GroupId] = mapped_column(primary_key=True)
     workspace_id: Mapped[WorkspaceId] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(80))
+    is_default: Mapped[bool] = mapped_column(server_default=text("false"))
+    assignment_policy: Mapped[str] = mapped_column(String(16), server_default="round_robin")
+    # When a member goes offline, their open dialogs of this group go back to its queue.
+    requeue_on_offline: Mapped[bool] = mapped_column(server_default=text("true"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
@@ -65,6 +85,8 @@ class GroupMember(Base):
     group_id: Mapped[GroupId] = mapped_column(ForeignKey("operator_groups.id", ondelete="CASCADE"), primary_key=True)
     operator_id: Mapped[OperatorId] = mapped_column(ForeignKey("operators.id", ondelete="CASCADE"), primary_key=True)
     workspace_id: Mapped[WorkspaceId] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    capacity: Mapped[int | None]  # overrides the operator's own capacity for dialogs of this group
+    last_assigned_at: Mapped[datetime | None]  # round robin: whoever waited longest for a dialog is next
 
 
 class ApiKey(Base):

@@ -1,5 +1,5 @@
-"""Tables of contacts and their channel addresses, conversations (dialogs), messages, attachments and
-the outbox of deliveries to channels."""
+"""Tables of contacts and their channel addresses, conversations (dialogs), messages, attachments, the
+outbox of deliveries to channels, tags and canned replies."""
 
 from __future__ import annotations
 
@@ -10,7 +10,17 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base
-from core.ids import ContactId, ConversationId, DeliveryId, GroupId, MessageId, OperatorId, WorkspaceId
+from core.ids import (
+    CannedReplyId,
+    ContactId,
+    ConversationId,
+    DeliveryId,
+    GroupId,
+    MessageId,
+    OperatorId,
+    TagId,
+    WorkspaceId,
+)
 
 
 class Contact(Base):
@@ -62,6 +72,16 @@ class Conversation(Base):
         CheckConstraint("status IN ('open', 'snoozed', 'closed')", name="status"),
         Index("ix_conversations_workspace_status_last", "workspace_id", "status", "last_message_at"),
         Index("ix_conversations_contact_channel", "contact_id", "channel"),
+        # The queues: open dialogs waiting for an operator, longest waiting first.
+        Index(
+            "ix_conversations_queue",
+            "workspace_id",
+            "group_id",
+            "queued_at",
+            postgresql_where=text("owner = 'queue' AND status = 'open'"),
+        ),
+        # Operators' load: their open dialogs.
+        Index("ix_conversations_assignee_open", "assignee_id", postgresql_where=text("status = 'open'")),
     )
 
     id: Mapped[ConversationId] = mapped_column(primary_key=True)
@@ -80,6 +100,8 @@ class Conversation(Base):
     operator_read_seq: Mapped[int] = mapped_column(server_default="0")
     last_message_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    queued_at: Mapped[datetime | None]  # when it last entered a queue
+    assigned_at: Mapped[datetime | None]  # when its operator got it
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
@@ -95,6 +117,8 @@ class Message(Base):
             unique=True,
             postgresql_where=text("channel_key IS NOT NULL"),
         ),
+        # Inbox search; written as PostgreSQL prints it, so that migrations and models compare equal.
+        Index("ix_messages_search", text("to_tsvector('simple'::regconfig, body)"), postgresql_using="gin"),
         CheckConstraint("author IN ('visitor', 'operator', 'bot', 'system', 'note')", name="author"),
         CheckConstraint("status IN ('received', 'pending', 'sent', 'failed')", name="status"),
     )
@@ -151,3 +175,50 @@ class OutboundDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     external_id: Mapped[str | None] = mapped_column(String(255))
     sent_at: Mapped[datetime | None]
+
+
+class Tag(Base):
+    """A label operators put on dialogs (billing, bug, vip...)."""
+
+    __tablename__ = "tags"
+    __table_args__ = (Index("uq_tags_workspace_name", "workspace_id", text("lower(name)"), unique=True),)
+
+    id: Mapped[TagId] = mapped_column(primary_key=True)
+    workspace_id: Mapped[WorkspaceId] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(40))
+    color: Mapped[str] = mapped_column(String(7), server_default="#6b7280")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class ConversationTag(Base):
+    __tablename__ = "conversation_tags"
+
+    conversation_id: Mapped[ConversationId] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[TagId] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True)
+    workspace_id: Mapped[WorkspaceId] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+
+
+class CannedReply(Base):
+    """A prepared answer an operator inserts by typing `/shortcut`: shared (no owner) or personal."""
+
+    __tablename__ = "canned_replies"
+    __table_args__ = (
+        Index(
+            "uq_canned_replies_shortcut",
+            "workspace_id",
+            text("coalesce(owner_id, 0)"),
+            text("lower(shortcut)"),
+            unique=True,
+        ),
+    )
+
+    id: Mapped[CannedReplyId] = mapped_column(primary_key=True)
+    workspace_id: Mapped[WorkspaceId] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    owner_id: Mapped[OperatorId | None] = mapped_column(ForeignKey("operators.id", ondelete="CASCADE"))
+    shortcut: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())

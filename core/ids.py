@@ -12,6 +12,8 @@ ConversationId = NewType("ConversationId", int)
 MessageId = NewType("MessageId", int)
 DeliveryId = NewType("DeliveryId", int)
 UsageRecordId = NewType("UsageRecordId", int)
+TagId = NewType("TagId", int)
+CannedReplyId = NewType("CannedReplyId", int)
 
 # Every id type above; the database maps each to BIGINT.
 ALL_ID_TYPES = (
@@ -25,4 +27,6 @@ ALL_ID_TYPES = (
     MessageId,
     DeliveryId,
     UsageRecordId,
+    TagId,
+    CannedReplyId,
 )
