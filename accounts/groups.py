@@ -1,21 +1,25 @@
-"""Operator groups of a workspace (Support, Sales...): create, rename, delete, list with members."""
+"""Operator groups of a workspace (Support, Sales...): create, rename, delete, list with members,
+and how each group's queue is served (policy, default group, re-queue on offline, capacity overrides)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.access import access_group, access_member
 from accounts.actors import Actor
 from accounts.models import GroupMember, OperatorGroup
+from accounts.presence import check_capacity
 from accounts.roles import Permission
 from accounts.validation import check_name
 from core.db import unique_or
-from core.errors import Conflict
-from core.ids import GroupId, OperatorId
+from core.errors import Conflict, InvalidInput, NotFound
+from core.ids import GroupId, OperatorId, WorkspaceId
+
+POLICIES = ("round_robin", "least_busy")
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,10 @@ class GroupView:
     id: GroupId
     name: str
     member_ids: tuple[OperatorId, ...]
+    assignment_policy: str
+    requeue_on_offline: bool
+    is_default: bool
+    member_capacity: dict[OperatorId, int]  # the overrides only
 
 
 def _name_taken(name: str) -> Conflict:
@@ -61,12 +69,70 @@ async def list_groups(session: AsyncSession, actor: Actor) -> list[GroupView]:
         )
     ).scalars()
     members = await session.execute(
-        select(GroupMember.group_id, GroupMember.operator_id).where(GroupMember.workspace_id == actor.workspace_id)
+        select(GroupMember.group_id, GroupMember.operator_id, GroupMember.capacity).where(
+            GroupMember.workspace_id == actor.workspace_id
+        )
     )
     by_group: dict[GroupId, list[OperatorId]] = {}
-    for group_id, operator_id in members:
+    overrides: dict[GroupId, dict[OperatorId, int]] = {}
+    for group_id, operator_id, capacity in members:
         by_group.setdefault(group_id, []).append(operator_id)
-    return [GroupView(id=g.id, name=g.name, member_ids=tuple(sorted(by_group.get(g.id, [])))) for g in groups]
+        if capacity is not None:
+            overrides.setdefault(group_id, {})[operator_id] = capacity
+    return [
+        GroupView(
+            id=group.id,
+            name=group.name,
+            member_ids=tuple(sorted(by_group.get(group.id, []))),
+            assignment_policy=group.assignment_policy,
+            requeue_on_offline=group.requeue_on_offline,
+            is_default=group.is_default,
+            member_capacity=overrides.get(group.id, {}),
+        )
+        for group in groups
+    ]
+
+
+async def configure_group(
+    session: AsyncSession, actor: Actor, group_id: GroupId, *, policy: str, requeue_on_offline: bool, is_default: bool
+) -> OperatorGroup:
+    """How the group's queue is served; `is_default`: new dialogs nobody routed elsewhere come here."""
+    actor.require(Permission.MANAGE_OPERATORS)
+    group = await access_group(session, actor, group_id)
+    if policy not in POLICIES:
+        raise InvalidInput("Assignment policy must be round_robin or least_busy.", field="assignment_policy")
+    if is_default and not group.is_default:
+        await session.execute(
+            update(OperatorGroup)
+            .where(OperatorGroup.workspace_id == actor.workspace_id, OperatorGroup.is_default)
+            .values(is_default=False)
+        )
+    group.assignment_policy = policy
+    group.requeue_on_offline = requeue_on_offline
+    group.is_default = is_default
+    await session.flush()
+    return group
+
+
+async def set_member_capacity(
+    session: AsyncSession, actor: Actor, group_id: GroupId, operator_id: OperatorId, capacity: int | None
+) -> None:
+    """Override (or with None, stop overriding) the operator's capacity for this group's dialogs."""
+    actor.require(Permission.MANAGE_OPERATORS)
+    await access_group(session, actor, group_id)
+    member = await session.scalar(
+        select(GroupMember).where(GroupMember.group_id == group_id, GroupMember.operator_id == operator_id)
+    )
+    if member is None:
+        raise NotFound("Operator not found.")
+    member.capacity = None if capacity is None else check_capacity(capacity)
+    await session.flush()
+
+
+async def default_group_id(session: AsyncSession, workspace_id: WorkspaceId) -> GroupId | None:
+    return await session.scalar(
+        select(OperatorGroup.id).where(OperatorGroup.workspace_id == workspace_id, OperatorGroup.is_default)
+    )
 
 
 async def set_operator_groups(
@@ -77,13 +143,23 @@ async def set_operator_groups(
     await access_member(session, actor, operator_id)
     for group_id in set(group_ids):
         await access_group(session, actor, group_id)
-    await session.execute(
-        delete(GroupMember).where(
-            GroupMember.workspace_id == actor.workspace_id, GroupMember.operator_id == operator_id
+    wanted = set(group_ids)
+    current = set(
+        await session.scalars(
+            select(GroupMember.group_id).where(
+                GroupMember.workspace_id == actor.workspace_id, GroupMember.operator_id == operator_id
+            )
         )
     )
+    # Only the difference: kept memberships keep their capacity override and round-robin turn.
+    if current - wanted:
+        await session.execute(
+            delete(GroupMember).where(
+                GroupMember.operator_id == operator_id, GroupMember.group_id.in_(sorted(current - wanted))
+            )
+        )
     session.add_all(
         GroupMember(group_id=group_id, operator_id=operator_id, workspace_id=actor.workspace_id)
-        for group_id in sorted(set(group_ids))
+        for group_id in sorted(wanted - current)
     )
     await session.flush()

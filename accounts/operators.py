@@ -31,6 +31,8 @@ class MemberView:
     group_ids: tuple[GroupId, ...]
     has_password: bool
     is_active: bool
+    presence: str
+    capacity: int
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ async def remove_member(session: AsyncSession, actor: Actor, operator_id: Operat
 async def list_members(session: AsyncSession, actor: Actor, *, only: OperatorId | None = None) -> list[MemberView]:
     actor.require(Permission.MANAGE_OPERATORS)
     query = (
-        select(Operator, Membership.role)
+        select(Operator, Membership.role, Membership.presence, Membership.capacity)
         .join(Membership, Membership.operator_id == Operator.id)
         .where(Membership.workspace_id == actor.workspace_id)
         .order_by(func.lower(Operator.display_name), Operator.id)
@@ -135,8 +137,10 @@ async def list_members(session: AsyncSession, actor: Actor, *, only: OperatorId 
             group_ids=tuple(sorted(by_operator.get(operator.id, []))),
             has_password=operator.password_hash is not None,
             is_active=operator.is_active,
+            presence=presence,
+            capacity=capacity,
         )
-        for operator, role in rows
+        for operator, role, presence, capacity in rows
     ]
 
 

@@ -10,9 +10,19 @@ from functools import partial
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 
+from accounts.access import access_group
 from accounts.api_keys import create_api_key, list_api_keys, revoke_api_key
-from accounts.groups import create_group, delete_group, list_groups, rename_group, set_operator_groups
+from accounts.groups import (
+    configure_group,
+    create_group,
+    delete_group,
+    list_groups,
+    rename_group,
+    set_member_capacity,
+    set_operator_groups,
+)
 from accounts.operators import add_member, list_members, member_view, remove_member, set_member_role
+from accounts.presence import set_capacity
 from accounts.roles import Permission, Role
 from accounts.workspaces import list_workspaces_of
 from admin.identity import api_actor, session_operator
@@ -36,6 +46,18 @@ class NewOperator(_Body):
 class OperatorChange(_Body):
     role: Role | None = None
     group_ids: list[int] | None = None
+    capacity: int | None = None
+
+
+class GroupChange(_Body):
+    name: str | None = None
+    assignment_policy: str | None = None
+    requeue_on_offline: bool | None = None
+    is_default: bool | None = None
+
+
+class MemberCapacity(_Body):
+    capacity: int | None  # None: the operator's own capacity applies
 
 
 class GroupBody(_Body):
@@ -116,6 +138,8 @@ async def change_operator(request: web.Request) -> web.Response:
             await set_member_role(tx.session, actor, operator_id, body.role)
         if body.group_ids is not None:
             await set_operator_groups(tx.session, actor, operator_id, [GroupId(g) for g in body.group_ids])
+        if body.capacity is not None:
+            await set_capacity(tx.session, actor, operator_id, body.capacity)
         view = await member_view(tx.session, actor, operator_id)
     return json_response({"operator": asdict(view)})
 
@@ -148,11 +172,35 @@ async def add_group(request: web.Request) -> web.Response:
 
 @routes.patch("/api/v1/groups/{group_id:\\d+}")
 async def change_group(request: web.Request) -> web.Response:
-    body = await read_json(request, GroupBody)
+    body = await read_json(request, GroupChange)
+    group_id = GroupId(int(request.match_info["group_id"]))
     async with request.app[database_key].transaction() as tx:
         actor = await api_actor(request, tx.session)
-        group = await rename_group(tx.session, actor, GroupId(int(request.match_info["group_id"])), body.name)
-    return json_response({"group": {"id": group.id, "name": group.name}})
+        group = await access_group(tx.session, actor, group_id)
+        if body.name is not None:
+            group = await rename_group(tx.session, actor, group_id, body.name)
+        group = await configure_group(
+            tx.session,
+            actor,
+            group_id,
+            policy=body.assignment_policy or group.assignment_policy,
+            requeue_on_offline=group.requeue_on_offline if body.requeue_on_offline is None else body.requeue_on_offline,
+            is_default=group.is_default if body.is_default is None else body.is_default,
+        )
+        view = next(view for view in await list_groups(tx.session, actor) if view.id == group.id)
+    return json_response({"group": asdict(view)})
+
+
+@routes.put("/api/v1/groups/{group_id:\\d+}/members/{operator_id:\\d+}")
+async def change_member_capacity(request: web.Request) -> web.Response:
+    body = await read_json(request, MemberCapacity)
+    group_id = GroupId(int(request.match_info["group_id"]))
+    async with request.app[database_key].transaction() as tx:
+        actor = await api_actor(request, tx.session)
+        operator_id = OperatorId(int(request.match_info["operator_id"]))
+        await set_member_capacity(tx.session, actor, group_id, operator_id, body.capacity)
+        view = next(view for view in await list_groups(tx.session, actor) if view.id == group_id)
+    return json_response({"group": asdict(view)})
 
 
 @routes.delete("/api/v1/groups/{group_id:\\d+}")

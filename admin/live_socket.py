@@ -10,15 +10,18 @@ from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
+from accounts.actors import Actor
+from accounts.presence import note_inbox_activity
 from accounts.roles import Permission
 from admin.identity import api_actor
-from conversations.events import MESSAGE, operators_topic
+from conversations.events import MESSAGE, operators_topic, presence_changed
 from conversations.messages import messages_after
 from core.errors import Forbidden
-from core.keys import database_key, hub_key, open_sockets_key
-from core.realtime import RealtimeEvent
+from core.keys import clock_key, database_key, hub_key, open_sockets_key
+from core.realtime import RealtimeEvent, publish
 
 routes = web.RouteTableDef()
+ACTIVITY_REPORT_SECONDS = 30.0
 
 
 @routes.get("/api/v1/socket")
@@ -33,6 +36,7 @@ async def operator_socket(request: web.Request) -> web.StreamResponse:
     events: asyncio.Queue[RealtimeEvent] = asyncio.Queue()
     unsubscribe = request.app[hub_key].subscribe(operators_topic(actor.workspace_id), events.put_nowait)
     forwarder = asyncio.create_task(_forward(request, socket, events))
+    reporter = asyncio.create_task(_report_activity(request, actor)) if actor.operator_id is not None else None
     try:
         async for message in socket:
             if message.type == WSMsgType.TEXT and message.data == '{"type":"ping"}':
@@ -40,10 +44,23 @@ async def operator_socket(request: web.Request) -> web.StreamResponse:
     finally:
         request.app[open_sockets_key].discard(socket)
         unsubscribe()
-        forwarder.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await forwarder
+        for task in (forwarder, reporter):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
     return socket
+
+
+async def _report_activity(request: web.Request, actor: Actor) -> None:
+    """While the tab is open the operator counts as present (and opening it brings them online);
+    when the last tab has stopped reporting for a few minutes, the assigner's sweep takes them offline."""
+    while True:
+        async with request.app[database_key].transaction() as tx:
+            change = await note_inbox_activity(tx.session, actor, now=request.app[clock_key].now())
+            if change is not None:
+                await publish(tx.session, presence_changed(change.workspace_id, change.operator_id, change.presence))
+        await asyncio.sleep(ACTIVITY_REPORT_SECONDS)
 
 
 async def _forward(request: web.Request, socket: web.WebSocketResponse, events: asyncio.Queue[RealtimeEvent]) -> None:

@@ -37,6 +37,15 @@ SECTIONS = (
         N_("Queues of escalated dialogs, assigned to operators, answered live."),
     ),
     Section(
+        "canned-replies",
+        N_("Canned replies"),
+        Permission.WORK_INBOX,
+        N_("Prepared answers operators insert by typing /shortcut: shared ones and their own."),
+    ),
+    Section(
+        "tags", N_("Tags"), Permission.MANAGE_WORKSPACE, N_("Labels operators put on dialogs to sort and find them.")
+    ),
+    Section(
         "knowledge-base",
         N_("Knowledge base"),
         Permission.EDIT_KNOWLEDGE_BASE,

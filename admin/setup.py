@@ -15,14 +15,19 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from admin import (
     api,
+    assignment_api,
     auth_pages,
+    canned_replies_page,
     channels_page,
     conversations_api,
     files,
+    inbox_api,
+    inbox_page,
     live_socket,
     operators_page,
     pages,
     settings_page,
+    tags_page,
     usage_page,
 )
 from admin.csrf import require_csrf_token
@@ -66,12 +71,17 @@ def setup_admin(app: web.Application, settings: Settings) -> None:
         auth_pages.routes,
         api.routes,
         conversations_api.routes,
+        inbox_api.routes,
+        assignment_api.routes,
         live_socket.routes,
         files.routes,
         operators_page.routes,
         settings_page.routes,
         channels_page.routes,
         usage_page.routes,
+        tags_page.routes,
+        canned_replies_page.routes,
+        inbox_page.routes,
         pages.routes,
     )
     for table in tables:

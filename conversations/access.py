@@ -1,24 +1,51 @@
-"""The only way to load conversation-side tenant rows: another workspace's id is NotFound."""
+"""The only way to load conversation-side tenant rows: another workspace's id is NotFound, and so is
+a dialog the operator may not see (the workspace restricts operators to their groups' dialogs)."""
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, exists, not_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.actors import Actor
-from accounts.models import Membership
-from conversations.models import Attachment, Contact, Conversation, Message
+from accounts.models import GroupMember, Membership, OperatorGroup, Workspace
+from accounts.roles import Role
+from conversations.models import Attachment, CannedReply, Contact, Conversation, Message, Tag
 from core.errors import NotFound
-from core.ids import ContactId, ConversationId, MessageId, OperatorId
+from core.ids import CannedReplyId, ContactId, ConversationId, GroupId, MessageId, OperatorId, TagId
+
+
+def sees_every_group(actor: Actor) -> bool:
+    return actor.role is Role.ADMIN
+
+
+def _unrestricted(actor: Actor) -> ColumnElement[bool]:
+    restricted = select(Workspace.restrict_to_groups).where(Workspace.id == actor.workspace_id).scalar_subquery()
+    return not_(restricted)
+
+
+def _my_groups(actor: Actor) -> ColumnElement[bool]:
+    return Conversation.group_id.in_(select(GroupMember.group_id).where(GroupMember.operator_id == actor.operator_id))
+
+
+def visible_to(actor: Actor) -> ColumnElement[bool]:
+    """SQL: the conversations `actor` may see. Admins see all; with the workspace's "restrict to
+    groups" on, an operator sees dialogs of their groups, of no group, and those assigned to them."""
+    if sees_every_group(actor):
+        return true()
+    allowed = [_unrestricted(actor), Conversation.group_id.is_(None)]
+    if actor.operator_id is not None:  # an API key acts for no one: no groups, nothing assigned
+        allowed += [_my_groups(actor), Conversation.assignee_id == actor.operator_id]
+    return or_(*allowed)
 
 
 async def access_conversation(
     session: AsyncSession, actor: Actor, conversation_id: ConversationId, *, for_update: bool = False
 ) -> Conversation:
     query = select(Conversation).where(
-        Conversation.id == conversation_id, Conversation.workspace_id == actor.workspace_id
+        Conversation.id == conversation_id, Conversation.workspace_id == actor.workspace_id, visible_to(actor)
     )
-    conversation = (await session.execute(query.with_for_update() if for_update else query)).scalar_one_or_none()
+    locked = query.with_for_update(of=Conversation) if for_update else query
+    conversation = (await session.execute(locked)).scalar_one_or_none()
     if conversation is None:
         raise NotFound("Conversation not found.")
     return conversation
@@ -40,6 +67,47 @@ async def access_contact(session: AsyncSession, actor: Actor, contact_id: Contac
     if contact is None or contact.workspace_id != actor.workspace_id:
         raise NotFound("Contact not found.")
     return contact
+
+
+async def access_visible_contact(session: AsyncSession, actor: Actor, contact_id: ContactId) -> Contact:
+    """A contact of the workspace; where visibility is restricted, one with a dialog the actor may see."""
+    query = select(Contact).where(Contact.id == contact_id, Contact.workspace_id == actor.workspace_id)
+    if not sees_every_group(actor):
+        seen = exists().where(Conversation.contact_id == Contact.id, visible_to(actor))
+        query = query.where(or_(_unrestricted(actor), seen))
+    contact = (await session.execute(query)).scalar_one_or_none()
+    if contact is None:
+        raise NotFound("Contact not found.")
+    return contact
+
+
+async def access_visible_group(session: AsyncSession, actor: Actor, group_id: GroupId) -> OperatorGroup:
+    """A group of the workspace whose dialogs the actor may see (all of them, unless restricted)."""
+    query = select(OperatorGroup).where(OperatorGroup.id == group_id, OperatorGroup.workspace_id == actor.workspace_id)
+    if not sees_every_group(actor):
+        member = exists().where(GroupMember.group_id == OperatorGroup.id, GroupMember.operator_id == actor.operator_id)
+        query = query.where(or_(_unrestricted(actor), member))
+    group = (await session.execute(query)).scalar_one_or_none()
+    if group is None:
+        raise NotFound("Group not found.")
+    return group
+
+
+async def access_tag(session: AsyncSession, actor: Actor, tag_id: TagId) -> Tag:
+    tag = await session.get(Tag, tag_id)
+    if tag is None or tag.workspace_id != actor.workspace_id:
+        raise NotFound("Tag not found.")
+    return tag
+
+
+async def access_canned_reply(session: AsyncSession, actor: Actor, reply_id: CannedReplyId) -> CannedReply:
+    """A shared canned reply of the workspace, or one of the actor's own (never a colleague's)."""
+    reply = await session.get(CannedReply, reply_id)
+    if reply is None or reply.workspace_id != actor.workspace_id:
+        raise NotFound("Canned reply not found.")
+    if reply.owner_id is not None and reply.owner_id != actor.operator_id:
+        raise NotFound("Canned reply not found.")
+    return reply
 
 
 async def access_message(session: AsyncSession, actor: Actor, message_id: MessageId) -> Message:

@@ -43,12 +43,9 @@ class Assignment:
 
 def plan_assignments(policy: Policy, waiting: Sequence[Waiting], candidates: Sequence[Candidate]) -> list[Assignment]:
     """As many of `waiting` as free capacity allows, longest waiting first."""
-    # (rank in round-robin order, operator) — the order assignments happened in this plan moves
-    # an operator behind everyone not yet served, as a later `last_assigned_at` would.
     loads = {candidate.operator_id: candidate.load for candidate in candidates}
     capacities = {candidate.operator_id: candidate.capacity for candidate in candidates}
     turn = {candidate.operator_id: _round_robin_key(candidate) for candidate in candidates}
-    served = 0
     plan: list[Assignment] = []
     for dialog in sorted(waiting, key=lambda item: (item.queued_at, item.conversation_id)):
         free = [operator for operator in turn if loads[operator] < capacities[operator]]
@@ -60,8 +57,8 @@ def plan_assignments(policy: Policy, waiting: Sequence[Waiting], candidates: Seq
             chosen = min(free, key=lambda operator: turn[operator])
         plan.append(Assignment(dialog.conversation_id, chosen))
         loads[chosen] += 1
-        served += 1
-        turn[chosen] = (2, served, 0.0, chosen)
+        # Served now: behind everyone this plan has not served yet, as a later last_assigned_at would.
+        turn[chosen] = (2, len(plan), 0.0, chosen)
     return plan
 
 

@@ -4,7 +4,7 @@ contact's `contact:<id>` — and never an internal note."""
 
 from __future__ import annotations
 
-from core.ids import ContactId, ConversationId, MessageId, WorkspaceId
+from core.ids import ContactId, ConversationId, GroupId, MessageId, OperatorId, WorkspaceId
 from core.realtime import RealtimeEvent, fits_notify
 
 MESSAGE = "message"
@@ -71,7 +71,8 @@ def message_status_changed(
 def conversation_changed(
     workspace_id: WorkspaceId, contact_id: ContactId, conversation_id: ConversationId, status: str
 ) -> RealtimeEvent:
-    topics = (operators_topic(workspace_id), visitor_topic(conversation_id), contact_topic(contact_id))
+    # Every status change may free an operator's capacity or put a dialog back in a queue.
+    topics = (operators_topic(workspace_id), visitor_topic(conversation_id), contact_topic(contact_id), QUEUES_TOPIC)
     return RealtimeEvent(topics, CONVERSATION, {"conversation_id": conversation_id, "status": status})
 
 
@@ -93,3 +94,61 @@ def read_by_visitor(workspace_id: WorkspaceId, conversation_id: ConversationId, 
 def read_by_operator(workspace_id: WorkspaceId, conversation_id: ConversationId, seq: int) -> RealtimeEvent:
     data = {"conversation_id": conversation_id, "seq": seq, "by": "operator"}
     return RealtimeEvent((operators_topic(workspace_id), visitor_topic(conversation_id)), READ, data)
+
+
+ASSIGNED = "assigned"
+PRESENCE = "presence"
+# Heard by every process's assigner: something that may let a waiting dialog be assigned happened.
+QUEUES_TOPIC = "queues"
+
+
+def conversation_routed(
+    workspace_id: WorkspaceId,
+    conversation_id: ConversationId,
+    *,
+    status: str,
+    owner: str,
+    assignee_id: OperatorId | None,
+    group_id: GroupId | None,
+) -> RealtimeEvent:
+    """Who answers changed (queued, assigned, taken, transferred): for the operators' inbox."""
+    data = {
+        "conversation_id": conversation_id,
+        "status": status,
+        "owner": owner,
+        "assignee_id": assignee_id,
+        "group_id": group_id,
+    }
+    topics = (operators_topic(workspace_id), QUEUES_TOPIC) if owner == "queue" else (operators_topic(workspace_id),)
+    return RealtimeEvent(topics, CONVERSATION, data)
+
+
+def dialog_assigned(
+    workspace_id: WorkspaceId, conversation_id: ConversationId, assignee_id: OperatorId
+) -> RealtimeEvent:
+    data = {"conversation_id": conversation_id, "assignee_id": assignee_id}
+    return RealtimeEvent((operators_topic(workspace_id),), ASSIGNED, data)
+
+
+def presence_changed(workspace_id: WorkspaceId, operator_id: OperatorId, presence: str) -> RealtimeEvent:
+    topics = (operators_topic(workspace_id), QUEUES_TOPIC)
+    return RealtimeEvent(topics, PRESENCE, {"operator_id": operator_id, "presence": presence})
+
+
+def conversation_status_changed(
+    workspace_id: WorkspaceId,
+    contact_id: ContactId,
+    conversation_id: ConversationId,
+    *,
+    status: str,
+    owner: str,
+    assignee_id: OperatorId | None,
+    group_id: GroupId | None,
+) -> RealtimeEvent:
+    """Closed, reopened, snoozed or woken: operators get the whole state; the visitor's widgets (which
+    reload the conversation on this event and forward none of its data) hear of it too."""
+    routed = conversation_routed(
+        workspace_id, conversation_id, status=status, owner=owner, assignee_id=assignee_id, group_id=group_id
+    )
+    topics = (*routed.topics, visitor_topic(conversation_id), contact_topic(contact_id))
+    return RealtimeEvent(topics, CONVERSATION, routed.data)

@@ -11,16 +11,19 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts.groups import default_group_id
 from billing.visitors import record_visitor_activity
 from channels.base import InboundMessage
 from conversations.access import access_visitor_conversation
+from conversations.assignment import queued_event
 from conversations.contacts import Profile, contact_for_address, note_visit
 from conversations.events import conversation_changed, visitor_message_stored
 from conversations.inbound_append import append_to_open_conversation
-from conversations.lifecycle import reopen_for_message
+from conversations.lifecycle import CLOSED, reopen_for_message
 from conversations.limits import check_message_content
 from conversations.messages import append_message, find_by_channel_key, message_view
 from conversations.models import Contact, Conversation
+from conversations.routing import enter_queue
 from conversations.views import MessageView
 from core.ids import ContactId, ConversationId
 from core.realtime import publish
@@ -73,6 +76,8 @@ async def _receive_in_general(session: AsyncSession, inbound: InboundMessage, te
     events = [visitor_message_stored(inbound.workspace_id, view.conversation_id, view.seq, view.for_operator())]
     if changed:
         events.append(conversation_changed(conversation.workspace_id, conversation.contact_id, conversation.id, "open"))
+    if changed and conversation.owner == "queue":
+        events.append(queued_event(conversation.workspace_id, conversation.id, conversation.group_id))
     await publish(session, *events)
     return Received(message=view, conversation_id=conversation.id, contact_id=contact.id, duplicate=False)
 
@@ -95,13 +100,18 @@ async def current_conversation(
 async def _open_conversation(
     session: AsyncSession, contact: Contact, inbound: InboundMessage
 ) -> tuple[Conversation, bool]:
+    """The conversation to write into; True when it is new or was reopened. A new dialog, and a
+    closed one the visitor reopens, wait in a queue: the workspace's default group's, if any."""
     conversation = await current_conversation(session, contact.id, inbound.channel, for_update=True)
     if conversation is None:
-        conversation = Conversation(
-            workspace_id=inbound.workspace_id, contact_id=contact.id, channel=inbound.channel, owner="queue"
-        )
+        conversation = Conversation(workspace_id=inbound.workspace_id, contact_id=contact.id, channel=inbound.channel)
+        enter_queue(conversation, await default_group_id(session, inbound.workspace_id), now=inbound.occurred_at)
         session.add(conversation)
         await session.flush()
         await session.refresh(conversation)
         return conversation, True
-    return conversation, reopen_for_message(conversation)
+    was_closed = conversation.status == CLOSED
+    changed = reopen_for_message(conversation)
+    if was_closed:
+        enter_queue(conversation, conversation.group_id, now=inbound.occurred_at)
+    return conversation, changed

@@ -15,6 +15,8 @@ from admin.setup import setup_admin
 from channels.base import Channel, ChannelKind
 from channels.web_widget.adapter import WebWidgetChannel
 from channels.web_widget.endpoints import setup_web_widget
+from conversations.assigner import Assigner
+from conversations.events import QUEUES_TOPIC
 from conversations.outbox import Outbox
 from core.clock import Clock, SystemClock
 from core.config import Settings
@@ -23,6 +25,7 @@ from core.db import Database, create_engine
 from core.files import FileStore, LocalFileStore
 from core.i18n import load_catalogs
 from core.keys import (
+    assigner_key,
     catalogs_key,
     clock_key,
     database_key,
@@ -65,6 +68,7 @@ def build_app(
     app.cleanup_ctx.append(_database_context(settings, database))
     app.cleanup_ctx.append(_realtime_context(settings))
     app.cleanup_ctx.append(_outbox_context(background=database is None))
+    app.cleanup_ctx.append(_assigner_context(background=database is None))
     _setup_probes(app)
     setup_admin(app, settings)
     setup_web_widget(app)
@@ -113,6 +117,23 @@ def _outbox_context(*, background: bool) -> Callable[[web.Application], AsyncIte
         await outbox.close()
 
     return outbox_context
+
+
+def _assigner_context(*, background: bool) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def assigner_context(app: web.Application) -> AsyncIterator[None]:
+        assigner = Assigner(app[database_key], app[clock_key])
+        app[assigner_key] = assigner
+        if not background:  # tests on one shared connection sweep when they choose to
+            yield
+            return
+        unsubscribe = app[hub_key].subscribe(QUEUES_TOPIC, lambda event: assigner.kick())
+        try:
+            async with _background(assigner.run()):
+                yield
+        finally:
+            unsubscribe()
+
+    return assigner_context
 
 
 @asynccontextmanager

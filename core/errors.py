@@ -11,6 +11,7 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
     FORBIDDEN = "forbidden"
     CONFLICT = "conflict"
+    ALREADY_TAKEN = "already_taken"
     INVALID_INPUT = "invalid_input"
     INVALID_JSON = "invalid_json"
     PAYLOAD_TOO_LARGE = "payload_too_large"

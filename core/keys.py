@@ -19,6 +19,14 @@ from core.metrics import HttpMetrics
 from core.realtime import RealtimeHub
 
 
+class AssignmentSweeper(Protocol):
+    """Assigns waiting dialogs (conversations.assigner.Assigner)."""
+
+    def kick(self) -> None: ...
+
+    async def sweep(self) -> int: ...
+
+
 class DeliveryQueue(Protocol):
     """Hands a committed outbox row to its channel (implemented by conversations.outbox.Outbox)."""
 
@@ -33,6 +41,7 @@ clock_key = web.AppKey("clock", Clock)
 metrics_key = web.AppKey("metrics", HttpMetrics)
 hub_key = web.AppKey("realtime_hub", RealtimeHub)
 outbox_key = web.AppKey[DeliveryQueue]("outbox")
+assigner_key = web.AppKey["AssignmentSweeper"]("assigner")
 file_store_key = web.AppKey[FileStore]("file_store")
 secret_box_key = web.AppKey("secret_box", SecretBox)
 catalogs_key = web.AppKey("catalogs", Catalogs)

@@ -24,6 +24,7 @@ KEYWORDS = {
             "InvalidInput",
             "InvalidJson",
             "Conflict",
+            "AlreadyTaken",
             "NotFound",
             "Forbidden",
             "CsrfFailed",

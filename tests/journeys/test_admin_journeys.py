@@ -15,7 +15,18 @@ from core.db import Database
 from tests.factories import PASSWORD, make_operator, make_workspace
 from tests.journeys.conftest import NewContext
 
-ALL_SECTIONS = ["Inbox", "Knowledge base", "Flows", "Channels", "Broadcasts", "Usage", "Operators", "Settings"]
+ALL_SECTIONS = [
+    "Inbox",
+    "Canned replies",
+    "Tags",
+    "Knowledge base",
+    "Flows",
+    "Channels",
+    "Broadcasts",
+    "Usage",
+    "Operators",
+    "Settings",
+]
 RUSSIAN_CATALOG = Path(__file__).resolve().parents[2] / "core" / "locale" / "ru" / "LC_MESSAGES" / "messages.po"
 PHONE = {"width": 390, "height": 844}
 NEW_PASSWORD = "a brand new passphrase"
@@ -122,7 +133,7 @@ async def test_admin_invites_an_operator_who_sets_a_password_and_is_then_put_in_
     await olga.get_by_role("button", name="Save and log in").click()
     await expect(olga).to_have_url(re.compile(r"/w/acme/inbox$"))
     await expect(olga.locator(".who")).to_have_text("Olga")
-    await expect(navigation(olga).get_by_role("link")).to_have_text(["Inbox", "Settings"])
+    await expect(navigation(olga).get_by_role("link")).to_have_text(["Inbox", "Canned replies", "Settings"])
     await expect(navigation(olga).get_by_role("link", name="Operators")).to_have_count(0)
 
     # Back in the admin's browser: Olga joins Support.
@@ -157,7 +168,7 @@ async def test_operator_switches_to_their_other_workspace_but_cannot_open_a_fore
     await switcher.get_by_role("link", name=re.compile("^Beta Shop")).click()
     await expect(page).to_have_url(re.compile(r"/w/beta-shop/inbox$"))
     await expect(switcher.locator("summary")).to_contain_text("Beta Shop")
-    await expect(navigation(page).get_by_role("link")).to_have_text(["Inbox", "Settings"])
+    await expect(navigation(page).get_by_role("link")).to_have_text(["Inbox", "Canned replies", "Settings"])
 
     outsider = await (await new_context()).new_page()
     await outsider.goto("/login")

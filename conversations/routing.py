@@ -1,0 +1,107 @@
+"""Moving a dialog between the queue and operators by hand: enter a queue, take, transfer to an
+operator or a group, unassign. Each locks the conversation row, so two operators pressing "take"
+at the same moment are served one after the other: the second is told who took it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts.access import access_group, access_member
+from accounts.actors import Actor
+from accounts.operators import display_name_of
+from accounts.roles import Permission
+from conversations.access import access_conversation
+from conversations.assignment import queued_event
+from conversations.events import conversation_routed, dialog_assigned
+from conversations.models import Conversation
+from core.errors import Conflict, ErrorCode, InvalidInput
+from core.ids import ConversationId, GroupId, OperatorId
+from core.realtime import publish
+
+
+class AlreadyTaken(Conflict):
+    code = ErrorCode.ALREADY_TAKEN
+
+
+def enter_queue(conversation: Conversation, group_id: GroupId | None, *, now: datetime) -> None:
+    """Wait for an operator of `group_id` (None: anyone); the caller publishes `queued_event`."""
+    conversation.owner = "queue"
+    conversation.group_id = group_id
+    conversation.assignee_id = None
+    conversation.assigned_at = None
+    conversation.queued_at = now
+
+
+async def take_conversation(
+    session: AsyncSession, actor: Actor, conversation_id: ConversationId, *, now: datetime
+) -> Conversation:
+    actor.require(Permission.WORK_INBOX)
+    operator_id = _person(actor)
+    conversation = await access_conversation(session, actor, conversation_id, for_update=True)
+    holder = conversation.assignee_id
+    if conversation.owner == "operator" and holder is not None and holder != operator_id:
+        name = await display_name_of(session, holder)
+        raise AlreadyTaken("{name} already took this dialog.", name=name, taken_by={"id": holder, "name": name})
+    if holder != operator_id:
+        await _assign(session, conversation, operator_id, now=now)
+    return conversation
+
+
+async def transfer_to_operator(
+    session: AsyncSession, actor: Actor, conversation_id: ConversationId, operator_id: OperatorId, *, now: datetime
+) -> Conversation:
+    actor.require(Permission.WORK_INBOX)
+    await access_member(session, actor, operator_id)  # another workspace's operator: not found
+    conversation = await access_conversation(session, actor, conversation_id, for_update=True)
+    if conversation.status == "closed":
+        raise InvalidInput("A closed dialog cannot be transferred; reopen it first.")
+    await _assign(session, conversation, operator_id, now=now)
+    return conversation
+
+
+async def transfer_to_group(
+    session: AsyncSession, actor: Actor, conversation_id: ConversationId, group_id: GroupId, *, now: datetime
+) -> Conversation:
+    actor.require(Permission.WORK_INBOX)
+    await access_group(session, actor, group_id)  # another workspace's group: not found
+    conversation = await access_conversation(session, actor, conversation_id, for_update=True)
+    if conversation.status == "closed":
+        raise InvalidInput("A closed dialog cannot be transferred; reopen it first.")
+    enter_queue(conversation, group_id, now=now)
+    await publish(session, queued_event(conversation.workspace_id, conversation.id, group_id))
+    return conversation
+
+
+async def unassign_conversation(
+    session: AsyncSession, actor: Actor, conversation_id: ConversationId, *, now: datetime
+) -> Conversation:
+    """Back to its group's queue (to be picked up by the next free operator)."""
+    actor.require(Permission.WORK_INBOX)
+    conversation = await access_conversation(session, actor, conversation_id, for_update=True)
+    if conversation.owner == "operator":
+        enter_queue(conversation, conversation.group_id, now=now)
+        await publish(session, queued_event(conversation.workspace_id, conversation.id, conversation.group_id))
+    return conversation
+
+
+async def _assign(session: AsyncSession, conversation: Conversation, operator_id: OperatorId, *, now: datetime) -> None:
+    conversation.owner = "operator"
+    conversation.assignee_id = operator_id
+    conversation.assigned_at = now
+    routed = conversation_routed(
+        conversation.workspace_id,
+        conversation.id,
+        status=conversation.status,
+        owner="operator",
+        assignee_id=operator_id,
+        group_id=conversation.group_id,
+    )
+    await publish(session, routed, dialog_assigned(conversation.workspace_id, conversation.id, operator_id))
+
+
+def _person(actor: Actor) -> OperatorId:
+    if actor.operator_id is None:
+        raise InvalidInput("Taking a dialog needs an operator; this API key acts for no one.")
+    return actor.operator_id
