@@ -17,6 +17,7 @@
   var SLUG = root.dataset.slug;
   var ME = Number(root.dataset.operatorId);
   var MY_NAME = root.dataset.operatorName;
+  var SUPERVISOR = root.dataset.supervisor === "true";
   var LOCALE = document.documentElement.lang || "en";
   var CSRF = document.querySelector("meta[name=csrf-token]").content;
   var API = "/api/v1";
@@ -307,13 +308,15 @@
     return item.status === view;
   }
 
-  function matchesFilters(item) {
+  /* The filters, applied here: to the fallback list, and to live changes (the server's full-text
+     search also looks at older messages, which the list does not have: `search` is false then). */
+  function matchesFilters(item, search) {
     var f = state.filters;
     if (f.channel && item.channel !== f.channel) return false;
     if (f.group === "none" && item.group_id) return false;
     if (f.group && f.group !== "none" && item.group_id !== undefined && String(item.group_id) !== f.group) return false;
     if (f.tag && item.tags && !item.tags.some(function (tag) { return String(tag.id) === f.tag; })) return false;
-    if (!f.q) return true;
+    if (!f.q || search === false) return true;
     var contact = item.contact || {};
     var haystack = [contact.name, contact.email, contact.phone, item.preview].join(" ").toLowerCase();
     return haystack.indexOf(f.q.toLowerCase()) >= 0;
@@ -506,9 +509,13 @@
 
   function updateItem(conversation) {
     var item = findItem(conversation.id);
-    if (!item) return scheduleList();
+    // One not listed: reload only if the change may bring it into this view.
+    if (!item) {
+      if (conversation.status === undefined || inView(conversation, state.view)) scheduleList();
+      return;
+    }
     Object.assign(item, conversation);
-    if (!inView(item, state.view) || !matchesFilters(item)) {
+    if (!inView(item, state.view) || !matchesFilters(item, state.features.inbox === false)) {
       state.items = state.items.filter(function (other) { return other.id !== item.id; });
     }
     renderList();
@@ -999,22 +1006,35 @@
     $("transfer-groups").replaceChildren(el("li", { className: "muted", text: t("loading") }));
     $("transfer-operators").replaceChildren();
     dialog.showModal();
-    request("GET", "/queue").then(function (result) {
+    // The queue lists the operators of groups; an admin may also give dialogs to those in none.
+    var everyone = SUPERVISOR ? request("GET", "/operators") : Promise.resolve(null);
+    Promise.all([request("GET", "/queue"), everyone]).then(function (answers) {
+      var result = answers[0];
       if (!result.ok) return dialogError(dialog, errorText(result));
       receiveQueue(result.data);
-      renderTransferChoices(result.data);
+      renderTransferChoices(result.data, answers[1] && answers[1].ok ? answers[1].data.operators : []);
     });
   }
 
-  function renderTransferChoices(queue) {
+  function renderTransferChoices(queue, members) {
     var groups = queue.groups || [];
     $("transfer-groups").replaceChildren.apply($("transfer-groups"), groups.map(function (group) {
       return choiceNode(t("to_group", { name: group.name }), group.waiting ? t("waiting", { count: group.waiting }) : "", {
         group_id: group.id,
       });
     }));
-    $("transfer-operators").replaceChildren.apply($("transfer-operators"), queueOperators(queue).map(function (person) {
-      var detail = presenceName(person.presence) + " · " + t("load_of", { load: person.load, capacity: person.capacity });
+    var people = queueOperators(queue);
+    var listed = {};
+    people.forEach(function (person) {
+      listed[person.id] = true;
+    });
+    members.forEach(function (member) {
+      if (listed[member.operator_id] || member.role === "editor" || !member.is_active) return;
+      people.push({ id: member.operator_id, name: member.display_name, presence: member.presence, capacity: member.capacity });
+    });
+    $("transfer-operators").replaceChildren.apply($("transfer-operators"), people.map(function (person) {
+      var detail = presenceName(person.presence);
+      if (person.load !== undefined) detail += " · " + t("load_of", { load: person.load, capacity: person.capacity });
       return choiceNode(person.name, detail, { operator_id: person.id });
     }));
   }
@@ -1688,11 +1708,14 @@
       markRead();
     }
     var item = findItem(id);
-    if (!item) {
+    if (item) {
+      touchItem(item, frame);
+    } else if (state.features.inbox === false) {
+      // The older server announces no new conversations: any unknown one may be new.
       scheduleList();
       scheduleCounts();
-    } else {
-      touchItem(item, frame);
+    } else if (state.view === "open" || (message && message.operator_id === ME)) {
+      scheduleList(); // newest activity first: it moves to the top
     }
     if (message && message.author === "visitor" && item && item.assignee_id === ME) {
       needsAttention(id);

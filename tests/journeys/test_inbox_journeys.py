@@ -247,6 +247,11 @@ async def test_a_dialog_given_to_the_operator_chimes_and_the_tools_around_it_wor
     await inbox.get_by_test_id("queue-toggle").click()
     await expect(inbox.get_by_test_id("queue-group").filter(has_text="No group")).to_be_visible()
     await inbox.get_by_test_id("queue-toggle").click()
+    await inbox.get_by_test_id("action-transfer").click()
+    transfer = inbox.get_by_test_id("transfer-dialog")
+    await expect(transfer.get_by_role("button", name=re.compile(f"^{olga.display_name}"))).to_be_visible()
+    await transfer.get_by_role("button", name="Cancel").click()
+    await expect(transfer).to_be_hidden()
 
     # Tags: added from the workspace's list, shown on the dialog and in the list, removed again.
     await inbox.get_by_test_id("add-tag").select_option(label="vip")
