@@ -1,7 +1,8 @@
 """The assigner of one process: a sweep takes operators whose inbox went quiet offline (re-queuing
-their dialogs), then runs an assignment pass over every queue with waiting dialogs. It sweeps when
-kicked — by any process's realtime event on the `queues` topic (a dialog queued, an operator
-online, a dialog closed) — and every few seconds regardless, so nothing waits on a lost kick."""
+their dialogs), wakes snoozed dialogs whose time came, then runs an assignment pass over every
+queue with waiting dialogs. It sweeps when kicked — by any process's realtime event on the
+`queues` topic (a dialog queued, an operator online, a dialog closed) — and every few seconds
+regardless, so nothing waits on a lost kick."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import logging
 from accounts.presence import expire_presence
 from conversations.assignment import assign_waiting, queues_with_waiting, requeue_operator_dialogs
 from conversations.events import presence_changed
+from conversations.lifecycle import wake_snoozed
 from core.clock import Clock
 from core.db import Database
 from core.realtime import publish
@@ -43,8 +45,11 @@ class Assigner:
                 log.exception("assignment sweep failed; retrying at the next one")
 
     async def sweep(self) -> int:
-        """Presence expiry, then one pass per waiting queue; how many dialogs were assigned."""
+        """Presence expiry, snoozed dialogs whose time came, then one pass per waiting queue; how
+        many dialogs were assigned."""
         await self._expire_presence()
+        async with self._database.transaction() as tx:
+            await wake_snoozed(tx.session, self._clock.now())
         async with self._database.transaction() as tx:
             queues = await queues_with_waiting(tx.session)
         assigned = 0

@@ -13,7 +13,7 @@ from accounts.actors import Actor
 from accounts.roles import Permission
 from channels.base import AttachmentRef
 from conversations.access import access_conversation
-from conversations.events import conversation_changed, message_stored
+from conversations.events import conversation_changed, conversation_routed, message_stored
 from conversations.lifecycle import reopen_for_message
 from conversations.limits import check_message_content
 from conversations.messages import append_message, find_by_channel_key, message_view
@@ -48,9 +48,11 @@ async def reply_as_operator(
         if existing is not None:
             return Reply(message=existing, delivery_id=None)
     reopened = reopen_for_message(conversation)
+    took_over = conversation.owner != "operator" or conversation.assignee_id is None
     conversation.owner = "operator"
     if conversation.assignee_id is None:
         conversation.assignee_id = actor.operator_id
+        conversation.assigned_at = at
     message = await append_message(
         session,
         conversation,
@@ -68,6 +70,16 @@ async def reply_as_operator(
     session.add(delivery)
     await session.flush()
     await _announce(session, conversation, message, reopened=reopened)
+    if took_over:  # out of the queue (or away from the bot): every inbox updates its lists
+        routed = conversation_routed(
+            conversation.workspace_id,
+            conversation.id,
+            status=conversation.status,
+            owner="operator",
+            assignee_id=conversation.assignee_id,
+            group_id=conversation.group_id,
+        )
+        await publish(session, routed)
     return Reply(message=message, delivery_id=delivery.id)
 
 

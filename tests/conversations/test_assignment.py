@@ -12,13 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accounts.actors import Actor
 from accounts.groups import configure_group, create_group, set_operator_groups
-from accounts.models import Workspace
+from accounts.models import Membership, Workspace
 from accounts.presence import Presence, set_capacity, set_presence
 from accounts.roles import Role
+from conversations.assigner import Assigner
 from conversations.assignment import assign_waiting, requeue_operator_dialogs
 from conversations.assignment_policy import Assignment
 from conversations.models import Contact, Conversation
+from conversations.outbound import reply_as_operator
 from conversations.routing import AlreadyTaken, take_conversation, transfer_to_group
+from core.clock import FrozenClock
 from core.db import Database, create_engine
 from core.errors import NotFound
 from core.ids import ConversationId, GroupId, OperatorId
@@ -171,3 +174,36 @@ async def test_transferring_to_a_group_of_another_workspace_is_not_found(db: Dat
     with pytest.raises(NotFound):
         async with db.transaction() as tx:
             await transfer_to_group(tx.session, admin, dialog, foreign.id, now=NOW)
+
+
+async def test_a_sweep_expires_quiet_operators_wakes_snoozed_dialogs_and_assigns(committed_db: Database) -> None:
+    admin, group_id, team = await support_team(committed_db, operators=2, capacity=5)
+    dialogs = await queue_dialogs(committed_db, admin, group_id, 2)
+    async with committed_db.transaction() as tx:
+        await set_presence(tx.session, team[0], Presence.ONLINE, now=NOW - timedelta(minutes=10))  # tab long gone
+        await set_presence(tx.session, team[1], Presence.ONLINE, now=NOW)
+        snoozed = await tx.session.get_one(Conversation, dialogs[1])
+        snoozed.status, snoozed.snoozed_until = "snoozed", NOW - timedelta(minutes=1)
+    assigned = await Assigner(committed_db, FrozenClock(NOW)).sweep()
+    assert assigned == 2
+    assert set((await assignees(committed_db, dialogs)).values()) == {team[1].operator_id}
+    async with committed_db.transaction() as tx:
+        presence = await tx.session.scalar(
+            select(Membership.presence).where(Membership.operator_id == team[0].operator_id)
+        )
+        status = await tx.session.scalar(select(Conversation.status).where(Conversation.id == dialogs[1]))
+    assert (presence, status) == ("offline", "open")
+
+
+async def test_replying_to_a_waiting_dialog_takes_it_over(committed_db: Database) -> None:
+    admin, _, team = await support_team(committed_db, operators=1)
+    [dialog] = await queue_dialogs(committed_db, admin, None, 1)
+    async with committed_db.transaction() as tx:
+        await reply_as_operator(tx.session, team[0], dialog, text="On it", at=NOW)
+    async with committed_db.transaction() as tx:
+        conversation = await tx.session.get_one(Conversation, dialog)
+        assert (conversation.owner, conversation.assignee_id, conversation.assigned_at) == (
+            "operator",
+            team[0].operator_id,
+            NOW,
+        )
