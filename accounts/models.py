@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, func, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, func, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base
@@ -20,6 +21,14 @@ class Workspace(Base):
     default_locale: Mapped[str] = mapped_column(String(5), server_default="en")
     # Operators see only the dialogs of their groups (and those of no group) when this is on.
     restrict_to_groups: Mapped[bool] = mapped_column(server_default=text("false"))
+    # An IANA name (Europe/Moscow): the working hours below are in its local time.
+    timezone: Mapped[str] = mapped_column(Text, server_default="UTC")
+    # `accounts.working_hours.StoredSchedule`: opening hours per weekday and holidays; NULL: always open.
+    working_hours: Mapped[dict[str, object] | None] = mapped_column(JSONB)
+    # Kept by flows on publish: a live flow greets or answers new dialogs, so they start with the bot.
+    bot_greets: Mapped[bool] = mapped_column(server_default=text("false"))
+    # Flow webhooks may call private and loopback addresses (an intranet CRM); off by default.
+    allow_private_webhooks: Mapped[bool] = mapped_column(server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 

@@ -1,4 +1,4 @@
-"""Workspaces (one per site): creation and the list an operator may switch between."""
+"""Workspaces (one per site): creation, the list an operator may switch between, and working hours."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts.access import access_workspace
+from accounts.actors import Actor
 from accounts.models import Membership, Workspace
-from accounts.roles import Role
+from accounts.roles import Permission, Role
 from accounts.validation import check_name, check_slug
+from accounts.working_hours import WorkingHours, hours_from_storage, stored_schedule
 from core.db import unique_or
 from core.errors import Conflict
-from core.ids import OperatorId
+from core.ids import OperatorId, WorkspaceId
 
 
 @dataclass(frozen=True)
@@ -45,3 +48,31 @@ async def list_workspaces_of(session: AsyncSession, operator_id: OperatorId) -> 
         .order_by(Workspace.name, Workspace.slug)
     )
     return [WorkspaceChoice(slug=row.slug, name=row.name, role=Role(row.role)) for row in rows]
+
+
+async def bot_greets(session: AsyncSession, workspace_id: WorkspaceId) -> bool:
+    """Whether new dialogs start with the bot (a live flow greets or answers them)."""
+    return bool(await session.scalar(select(Workspace.bot_greets).where(Workspace.id == workspace_id)))
+
+
+async def working_hours_of(session: AsyncSession, workspace_id: WorkspaceId) -> WorkingHours:
+    """For the workspace's own edges (the widget); admins go through `access_working_hours`."""
+    row = (
+        await session.execute(select(Workspace.timezone, Workspace.working_hours).where(Workspace.id == workspace_id))
+    ).one()
+    return hours_from_storage(row.timezone, row.working_hours)
+
+
+async def access_working_hours(session: AsyncSession, actor: Actor) -> WorkingHours:
+    actor.require(Permission.MANAGE_WORKSPACE)
+    return await working_hours_of(session, actor.workspace_id)
+
+
+async def set_working_hours(session: AsyncSession, actor: Actor, hours: WorkingHours) -> WorkingHours:
+    """`hours` come checked from `accounts.working_hours.parse_hours`."""
+    actor.require(Permission.MANAGE_WORKSPACE)
+    workspace = await access_workspace(session, actor)
+    workspace.timezone = hours.timezone
+    workspace.working_hours = dict(schedule) if (schedule := stored_schedule(hours)) is not None else None
+    await session.flush()
+    return hours

@@ -1,5 +1,6 @@
-"""The JSON API under /api/v1 for operators, groups and API keys. Authenticated by the session
-cookie (CSRF header required for writes; workspace from `X-Workspace`) or `Authorization: Bearer`."""
+"""The JSON API under /api/v1 for operators, groups, API keys and the workspace's working hours.
+Authenticated by the session cookie (CSRF header required for writes; workspace from `X-Workspace`)
+or `Authorization: Bearer`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import asdict
 from functools import partial
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from accounts.access import access_group
 from accounts.api_keys import create_api_key, list_api_keys, revoke_api_key
@@ -24,7 +25,8 @@ from accounts.groups import (
 from accounts.operators import add_member, list_members, member_view, remove_member, set_member_role
 from accounts.presence import set_capacity
 from accounts.roles import Permission, Role
-from accounts.workspaces import list_workspaces_of
+from accounts.working_hours import WorkingHours, hours_as_json, is_open, next_opening, parse_hours
+from accounts.workspaces import access_working_hours, list_workspaces_of, set_working_hours
 from admin.identity import api_actor, session_operator
 from core.bodies import read_json
 from core.ids import ApiKeyId, GroupId, OperatorId
@@ -67,6 +69,20 @@ class GroupBody(_Body):
 class NewApiKeyBody(_Body):
     name: str
     role: Role = Role.ADMIN
+
+
+class OpeningHoursBody(_Body):
+    opens: str
+    closes: str
+
+
+class WorkingHoursBody(_Body):
+    """accounts.working_hours.HoursJson; checked there (pydantic only checks the shape)."""
+
+    timezone: str = "UTC"
+    always_open: bool = False
+    days: dict[str, list[OpeningHoursBody]] = Field(default_factory=dict)
+    holidays: list[str] = Field(default_factory=list)
 
 
 def json_response(data: object, status: int = 200) -> web.Response:
@@ -236,3 +252,33 @@ async def remove_api_key(request: web.Request) -> web.Response:
             tx.session, actor, ApiKeyId(int(request.match_info["key_id"])), clock=request.app[clock_key]
         )
     return web.Response(status=204)
+
+
+@routes.get("/api/v1/workspace/working-hours")
+async def working_hours(request: web.Request) -> web.Response:
+    async with request.app[database_key].transaction() as tx:
+        actor = await api_actor(request, tx.session)
+        hours = await access_working_hours(tx.session, actor)
+    return _hours_response(request, hours)
+
+
+@routes.put("/api/v1/workspace/working-hours")
+async def change_working_hours(request: web.Request) -> web.Response:
+    body = await read_json(request, WorkingHoursBody)
+    async with request.app[database_key].transaction() as tx:
+        actor = await api_actor(request, tx.session)
+        actor.require(Permission.MANAGE_WORKSPACE)  # before saying what is wrong with the hours
+        hours = await set_working_hours(tx.session, actor, parse_hours(body.model_dump()))
+    return _hours_response(request, hours)
+
+
+def _hours_response(request: web.Request, hours: WorkingHours) -> web.Response:
+    now = request.app[clock_key].now()
+    opening = next_opening(hours, now)
+    return json_response(
+        {
+            "working_hours": hours_as_json(hours),
+            "open_now": is_open(hours, now),
+            "next_opening": None if opening is None else opening.isoformat(),
+        }
+    )

@@ -16,7 +16,13 @@ from conversations.events import presence_changed
 from conversations.models import Conversation
 from conversations.queries import view_of_conversation
 from conversations.queue_overview import presence_summary, queue_overview
-from conversations.routing import take_conversation, transfer_to_group, transfer_to_operator, unassign_conversation
+from conversations.routing import (
+    return_to_bot,
+    take_conversation,
+    transfer_to_group,
+    transfer_to_operator,
+    unassign_conversation,
+)
 from core.bodies import read_json
 from core.ids import ConversationId, GroupId, OperatorId
 from core.keys import clock_key, database_key
@@ -87,6 +93,14 @@ async def transfer(request: web.Request) -> web.Response:
             conversation = await transfer_to_group(
                 tx.session, actor, _conversation_id(request), GroupId(body.group_id), now=_now(request)
             )
+    return _conversation_response(conversation)
+
+
+@routes.post(r"/api/v1/conversations/{conversation_id:\d+}/return-to-bot")
+async def give_back_to_bot(request: web.Request) -> web.Response:
+    async with request.app[database_key].transaction() as tx:
+        actor = await api_actor(request, tx.session)
+        conversation = await return_to_bot(tx.session, actor, _conversation_id(request))
     return _conversation_response(conversation)
 
 

@@ -43,6 +43,7 @@ class InboundMessage:
     occurred_at: datetime
     attachments: tuple[AttachmentRef, ...] = ()
     contact_properties: Mapping[str, str] = field(default_factory=dict)
+    button_id: str | None = None  # the bot's button this message pressed (its text is the label)
 
 
 @dataclass(frozen=True)

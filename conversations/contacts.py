@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts.validation import check_email
 from conversations.models import Contact, ContactAddress, Conversation
 from core.ids import ContactId, WorkspaceId
 
@@ -68,6 +69,13 @@ async def _contact_by_address(
     if lock:
         query = query.with_for_update(of=Contact)
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def record_email(session: AsyncSession, contact_id: ContactId, email: str) -> str:
+    """The visitor left an email to be answered at (checked, normalised): it becomes the contact's."""
+    checked = check_email(email)
+    await session.execute(update(Contact).where(Contact.id == contact_id).values(email=checked))
+    return checked
 
 
 def note_visit(contact: Contact, properties: Mapping[str, str], profile: Profile, *, at: datetime) -> None:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.groups import default_group_id
+from accounts.workspaces import bot_greets
 from billing.visitors import record_visitor_activity
 from channels.base import InboundMessage
 from conversations.access import access_visitor_conversation
@@ -23,7 +24,7 @@ from conversations.lifecycle import CLOSED, reopen_for_message
 from conversations.limits import check_message_content
 from conversations.messages import append_message, find_by_channel_key, message_view
 from conversations.models import Contact, Conversation
-from conversations.routing import enter_queue
+from conversations.routing import enter_queue, hand_to_bot
 from conversations.views import MessageView
 from core.ids import ContactId, ConversationId
 from core.realtime import publish
@@ -35,15 +36,16 @@ class Received:
     conversation_id: ConversationId
     contact_id: ContactId
     duplicate: bool
+    owner: str  # who answers now: "bot", "queue" or "operator"
 
 
 async def receive_message(session: AsyncSession, inbound: InboundMessage) -> Received:
     text = check_message_content(inbound.text, len(inbound.attachments))
-    if not inbound.contact_properties:
+    if not inbound.contact_properties and inbound.button_id is None:
         appended = await append_to_open_conversation(session, inbound, text)
         if appended is not None:
             view = appended.message
-            return Received(view, view.conversation_id, appended.contact_id, duplicate=False)
+            return Received(view, view.conversation_id, appended.contact_id, duplicate=False, owner=appended.owner)
     return await _receive_in_general(session, inbound, text)
 
 
@@ -56,7 +58,7 @@ async def _receive_in_general(session: AsyncSession, inbound: InboundMessage, te
     if existing is not None:
         conversation = await access_visitor_conversation(session, contact.id, existing.conversation_id)
         view = await message_view(session, existing)
-        return Received(message=view, conversation_id=conversation.id, contact_id=contact.id, duplicate=True)
+        return Received(view, conversation.id, contact.id, duplicate=True, owner=conversation.owner)
     conversation, changed = await _open_conversation(session, contact, inbound)
     message = await append_message(
         session,
@@ -67,6 +69,7 @@ async def _receive_in_general(session: AsyncSession, inbound: InboundMessage, te
         status="received",
         attachments=inbound.attachments,
         channel_key=inbound.channel_key,
+        button_id=inbound.button_id,
     )
     note_visit(contact, inbound.contact_properties, Profile(), at=inbound.occurred_at)
     await record_visitor_activity(
@@ -79,7 +82,7 @@ async def _receive_in_general(session: AsyncSession, inbound: InboundMessage, te
     if changed and conversation.owner == "queue":
         events.append(queued_event(conversation.workspace_id, conversation.id, conversation.group_id))
     await publish(session, *events)
-    return Received(message=view, conversation_id=conversation.id, contact_id=contact.id, duplicate=False)
+    return Received(view, conversation.id, contact.id, duplicate=False, owner=conversation.owner)
 
 
 async def current_conversation(
@@ -101,11 +104,12 @@ async def _open_conversation(
     session: AsyncSession, contact: Contact, inbound: InboundMessage
 ) -> tuple[Conversation, bool]:
     """The conversation to write into; True when it is new or was reopened. A new dialog, and a
-    closed one the visitor reopens, wait in a queue: the workspace's default group's, if any."""
+    closed one the visitor reopens, start with the bot while a live flow greets new dialogs, else
+    wait in a queue: the workspace's default group's, if any."""
     conversation = await current_conversation(session, contact.id, inbound.channel, for_update=True)
     if conversation is None:
         conversation = Conversation(workspace_id=inbound.workspace_id, contact_id=contact.id, channel=inbound.channel)
-        enter_queue(conversation, await default_group_id(session, inbound.workspace_id), now=inbound.occurred_at)
+        await _first_owner(session, conversation, inbound)
         session.add(conversation)
         await session.flush()
         await session.refresh(conversation)
@@ -113,5 +117,13 @@ async def _open_conversation(
     was_closed = conversation.status == CLOSED
     changed = reopen_for_message(conversation)
     if was_closed:
-        enter_queue(conversation, conversation.group_id, now=inbound.occurred_at)
+        await _first_owner(session, conversation, inbound)
     return conversation, changed
+
+
+async def _first_owner(session: AsyncSession, conversation: Conversation, inbound: InboundMessage) -> None:
+    if await bot_greets(session, inbound.workspace_id):
+        hand_to_bot(conversation)
+    else:
+        group_id = conversation.group_id or await default_group_id(session, inbound.workspace_id)
+        enter_queue(conversation, group_id, now=inbound.occurred_at)

@@ -41,7 +41,7 @@ _APPEND = text(
         WHERE contact_id = (SELECT id FROM sender) AND channel = :channel
         ORDER BY id DESC LIMIT 1
     ), locked AS (
-        SELECT id, workspace_id, contact_id, last_seq, episode, channel FROM conversations
+        SELECT id, workspace_id, contact_id, last_seq, episode, channel, owner FROM conversations
         WHERE id = (SELECT id FROM latest) AND status = 'open'
         FOR UPDATE
     ), stored AS (
@@ -67,7 +67,7 @@ _APPEND = text(
         WHERE id = (SELECT contact_id FROM locked) AND EXISTS (SELECT 1 FROM stored)
             AND (last_seen_at IS NULL OR last_seen_at < :seen_before)
     )
-    SELECT stored.id, stored.conversation_id, stored.seq, locked.contact_id, {notify}
+    SELECT stored.id, stored.conversation_id, stored.seq, locked.contact_id, locked.owner, {notify}
     FROM stored JOIN locked ON true
     """.format(  # noqa: S608 (no input: the SQL of a fixed realtime event)
         # The realtime event completed with the ids this statement produces; sent at commit.
@@ -91,6 +91,7 @@ _APPEND = text(
 class Appended:
     contact_id: ContactId
     message: MessageView
+    owner: str
 
 
 async def append_to_open_conversation(session: AsyncSession, inbound: InboundMessage, text: str) -> Appended | None:
@@ -134,4 +135,4 @@ async def append_to_open_conversation(session: AsyncSession, inbound: InboundMes
     if row is None:
         return None
     stored = replace(message, id=MessageId(row.id), conversation_id=ConversationId(row.conversation_id), seq=row.seq)
-    return Appended(contact_id=ContactId(row.contact_id), message=stored)
+    return Appended(contact_id=ContactId(row.contact_id), message=stored, owner=row.owner)

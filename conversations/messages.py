@@ -28,6 +28,8 @@ async def append_message(
     attachments: Sequence[AttachmentRef] = (),
     channel_key: str | None = None,
     operator_id: OperatorId | None = None,
+    buttons: Sequence[tuple[str, str]] = (),
+    button_id: str | None = None,
 ) -> Message:
     """Give the message the conversation's next sequence number. The caller locked the conversation
     row, so numbers are gapless and ordered the same for every reader."""
@@ -48,6 +50,8 @@ async def append_message(
         channel_key=channel_key,
         status=status,
         created_at=at,
+        buttons=[{"id": button, "label": label} for button, label in buttons],
+        button_id=button_id,
     )
     session.add(message)
     await session.flush()
@@ -100,4 +104,6 @@ def view_of(message: Message, operator_name: str | None) -> MessageView:
         status=message.status,
         failure_reason=message.failure_reason,
         attachments=attachment_views(message.attachments),
+        buttons=tuple((str(button["id"]), str(button["label"])) for button in message.buttons or ()),
+        button_id=message.button_id,
     )

@@ -102,6 +102,8 @@ class Conversation(Base):
     closed_at: Mapped[datetime | None]
     queued_at: Mapped[datetime | None]  # when it last entered a queue
     assigned_at: Mapped[datetime | None]  # when its operator got it
+    # Set by flows (`set` nodes): strings an operator sees and later conditions read.
+    attributes: Mapped[dict[str, str]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
@@ -132,6 +134,9 @@ class Message(Base):
     operator_id: Mapped[OperatorId | None] = mapped_column(ForeignKey("operators.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(Text)
     attachments: Mapped[list[dict[str, object]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    # A bot message's buttons ({id, label}); on a visitor's message, the button they pressed.
+    buttons: Mapped[list[dict[str, str]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    button_id: Mapped[str | None] = mapped_column(String(80))
     channel: Mapped[str] = mapped_column(String(32))
     # The channel's own id of this message (widget client uuid, Telegram update id): a redelivery is a no-op.
     channel_key: Mapped[str | None] = mapped_column(String(255))

@@ -34,6 +34,14 @@ def enter_queue(conversation: Conversation, group_id: GroupId | None, *, now: da
     conversation.queued_at = now
 
 
+def hand_to_bot(conversation: Conversation) -> None:
+    """The bot answers (a flow runs) until it hands off, an operator takes over, or the dialog closes."""
+    conversation.owner = "bot"
+    conversation.assignee_id = None
+    conversation.assigned_at = None
+    conversation.queued_at = None
+
+
 async def take_conversation(
     session: AsyncSession, actor: Actor, conversation_id: ConversationId, *, now: datetime
 ) -> Conversation:
@@ -83,6 +91,24 @@ async def unassign_conversation(
     if conversation.owner == "operator":
         enter_queue(conversation, conversation.group_id, now=now)
         await publish(session, queued_event(conversation.workspace_id, conversation.id, conversation.group_id))
+    return conversation
+
+
+async def return_to_bot(session: AsyncSession, actor: Actor, conversation_id: ConversationId) -> Conversation:
+    """The bot answers again (its flow resumes where it was, or starts anew on the next message)."""
+    actor.require(Permission.WORK_INBOX)
+    conversation = await access_conversation(session, actor, conversation_id, for_update=True)
+    if conversation.owner != "bot":
+        hand_to_bot(conversation)
+        routed = conversation_routed(
+            conversation.workspace_id,
+            conversation.id,
+            status=conversation.status,
+            owner="bot",
+            assignee_id=None,
+            group_id=conversation.group_id,
+        )
+        await publish(session, routed)
     return conversation
 
 

@@ -46,6 +46,8 @@ class MessageView:
     status: str
     failure_reason: str | None
     attachments: tuple[AttachmentView, ...]
+    buttons: tuple[tuple[str, str], ...] = ()  # a bot message's (id, label) choices
+    button_id: str | None = None  # on a visitor's message: the button pressed
 
     @property
     def is_note(self) -> bool:
@@ -61,6 +63,7 @@ class MessageView:
             "client_id": self.client_id if self.author == "visitor" else None,
             "operator": None if self.operator_name is None else {"name": self.operator_name},
             "attachments": [attachment.as_json() for attachment in self.attachments],
+            "buttons": [{"id": button_id, "label": label} for button_id, label in self.buttons],
         }
 
     def for_operator(self) -> dict[str, object]:

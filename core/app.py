@@ -8,10 +8,12 @@ import contextlib
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 
+import aiohttp
 from aiohttp import web
 from sqlalchemy import text
 
 from admin.setup import setup_admin
+from bots.service import BotService
 from channels.base import Channel, ChannelKind
 from channels.web_widget.adapter import WebWidgetChannel
 from channels.web_widget.endpoints import setup_web_widget
@@ -26,6 +28,7 @@ from core.files import FileStore, LocalFileStore
 from core.i18n import load_catalogs
 from core.keys import (
     assigner_key,
+    bots_key,
     catalogs_key,
     clock_key,
     database_key,
@@ -69,6 +72,7 @@ def build_app(
     app.cleanup_ctx.append(_realtime_context(settings))
     app.cleanup_ctx.append(_outbox_context(background=database is None))
     app.cleanup_ctx.append(_assigner_context(background=database is None))
+    app.cleanup_ctx.append(_bots_context(background=database is None))
     _setup_probes(app)
     setup_admin(app, settings)
     setup_web_widget(app)
@@ -134,6 +138,20 @@ def _assigner_context(*, background: bool) -> Callable[[web.Application], AsyncI
             unsubscribe()
 
     return assigner_context
+
+
+def _bots_context(*, background: bool) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def bots_context(app: web.Application) -> AsyncIterator[None]:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
+            bots = BotService(app[database_key], app[clock_key], http)
+            app[bots_key] = bots
+            if not background:  # tests on one shared connection fire timers when they choose to
+                yield
+                return
+            async with _background(bots.run()):
+                yield
+
+    return bots_context
 
 
 @asynccontextmanager

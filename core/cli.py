@@ -21,12 +21,14 @@ from accounts.operators import create_operator, find_operator_by_email
 from accounts.roles import Role
 from accounts.workspaces import find_workspace_by_slug
 from core.app import build_app
+from core.clock import SystemClock
 from core.config import Settings, load_settings, with_secret_key
 from core.db import Database, create_engine, unique_or
 from core.errors import Conflict, DomainError, NotFound, StartupError
 from core.log import configure_logging
 from core.migrate import current_revision
 from core.startup import prepare_database, running_database
+from flows.store import ensure_demo_flows
 
 DEMO_SLUG = "demo"
 T = TypeVar("T")
@@ -110,6 +112,9 @@ async def _ensure_demo(settings: Settings) -> list[str]:
         async with database.transaction() as tx:
             result = await ensure_workspace_with_admin(
                 tx.session, slug=DEMO_SLUG, name="Demo", admin_email=settings.admin.email, admin_password=password
+            )
+            await ensure_demo_flows(
+                tx.session, result.workspace.id, language=result.workspace.default_locale, at=SystemClock().now()
             )
         if result.generated_password is not None:
             credential = f"{result.admin_email} / {result.generated_password}  (shown once; keep it)"

@@ -7,8 +7,11 @@ import gettext as stdlib_gettext
 import io
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_skeleton, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -74,3 +77,17 @@ def negotiate(accept_language: str, *, cookie: str | None, default: str) -> str:
 def translator(catalogs: Catalogs, locale: str) -> Callable[[str], str]:
     """gettext for one language, independent of the current request's."""
     return (catalogs.get(locale) or catalogs["en"]).gettext
+
+
+def when_text(at: datetime, *, now: datetime, timezone: str, locale: str, translate: Callable[[str], str]) -> str:
+    """`at` as people in `timezone` say it in `locale`: "today at 9:00 AM", "tomorrow at 09:00",
+    "on November 24 at 9:00 AM" ("24 ноября в 09:00")."""
+    zone = ZoneInfo(timezone)
+    local, today = at.astimezone(zone), now.astimezone(zone).date()
+    clock = format_time(local, format="short", locale=locale)
+    if local.date() == today:
+        return translate(N_("today at {time}")).format(time=clock)
+    if local.date() == today + timedelta(days=1):
+        return translate(N_("tomorrow at {time}")).format(time=clock)
+    day = format_skeleton("MMMMd", local, locale=locale)
+    return translate(N_("on {date} at {time}")).format(date=day, time=clock)

@@ -14,6 +14,9 @@ DeliveryId = NewType("DeliveryId", int)
 UsageRecordId = NewType("UsageRecordId", int)
 TagId = NewType("TagId", int)
 CannedReplyId = NewType("CannedReplyId", int)
+FlowId = NewType("FlowId", int)
+FlowVersionId = NewType("FlowVersionId", int)
+FlowRunId = NewType("FlowRunId", int)
 
 # Every id type above; the database maps each to BIGINT.
 ALL_ID_TYPES = (
@@ -29,4 +32,7 @@ ALL_ID_TYPES = (
     UsageRecordId,
     TagId,
     CannedReplyId,
+    FlowId,
+    FlowVersionId,
+    FlowRunId,
 )

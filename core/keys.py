@@ -14,7 +14,7 @@ from core.db import Database
 from core.errors import DomainError
 from core.files import FileStore
 from core.i18n import Catalogs
-from core.ids import DeliveryId
+from core.ids import ContactId, ConversationId, DeliveryId, WorkspaceId
 from core.metrics import HttpMetrics
 from core.realtime import RealtimeHub
 
@@ -25,6 +25,18 @@ class AssignmentSweeper(Protocol):
     def kick(self) -> None: ...
 
     async def sweep(self) -> int: ...
+
+
+class BotReactions(Protocol):
+    """The bot answering what edges report after their commit (bots.service.BotService)."""
+
+    async def chat_opened(
+        self, workspace_id: WorkspaceId, contact_id: ContactId, channel: str
+    ) -> ConversationId | None: ...
+
+    async def messages_arrived(self, conversation_id: ConversationId) -> bool: ...
+
+    async def fire_due_timers(self) -> int: ...
 
 
 class DeliveryQueue(Protocol):
@@ -42,6 +54,7 @@ metrics_key = web.AppKey("metrics", HttpMetrics)
 hub_key = web.AppKey("realtime_hub", RealtimeHub)
 outbox_key = web.AppKey[DeliveryQueue]("outbox")
 assigner_key = web.AppKey["AssignmentSweeper"]("assigner")
+bots_key = web.AppKey["BotReactions"]("bots")
 file_store_key = web.AppKey[FileStore]("file_store")
 secret_box_key = web.AppKey("secret_box", SecretBox)
 catalogs_key = web.AppKey("catalogs", Catalogs)

@@ -28,6 +28,7 @@ def import_all_models() -> None:
     import billing.models  # noqa: F401
     import channels.web_widget.models  # noqa: F401
     import conversations.models  # noqa: F401
+    import flows.models  # noqa: F401
 
 
 def make_settings(**overrides: object) -> Settings:

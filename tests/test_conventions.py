@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "accounts", "admin", "billing", "channels", "conversations")
+PACKAGES = ("core", "accounts", "admin", "billing", "bots", "channels", "conversations", "flows")
 TENANT_MODELS = (
     "Membership",
     "OperatorGroup",

@@ -681,6 +681,7 @@
     var rules = {
       take: f.take === true && c.status === "open" && !c.assignee_id,
       unassign: f.unassign === true && c.status === "open" && !!c.assignee_id,
+      "return-to-bot": c.status === "open" && c.owner !== "bot",
       transfer: f.transfer === true && f.queue === true && c.status !== "closed",
       snooze: f.snooze === true && c.status === "open",
       close: c.status !== "closed",

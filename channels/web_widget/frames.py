@@ -31,6 +31,7 @@ class SendMessage(_Frame):
     client_id: str = Field(pattern=CLIENT_ID)
     text: str = ""
     attachments: list[str] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
+    button_id: str | None = Field(default=None, max_length=80)  # a bot's button pressed (text: its label)
 
 
 class Typing(_Frame):
@@ -47,9 +48,22 @@ class Ping(_Frame):
     type: Literal["ping"]
 
 
-ClientFrame = Annotated[Hello | SendMessage | Typing | Read | Ping, Field(discriminator="type")]
+class OpenChat(_Frame):
+    """The visitor opened the chat window: the welcome bot may greet."""
+
+    type: Literal["open"]
+
+
+class LeaveEmail(_Frame):
+    """The visitor's email to be answered at (checked by the server: `invalid_email`)."""
+
+    type: Literal["leave_email"]
+    email: str = Field(max_length=1000)
+
+
+ClientFrame = Annotated[Hello | SendMessage | Typing | Read | Ping | LeaveEmail | OpenChat, Field(discriminator="type")]
 _FRAMES: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
-KNOWN_TYPES = frozenset({"hello", "message", "typing", "read", "ping"})
+KNOWN_TYPES = frozenset({"hello", "message", "typing", "read", "ping", "leave_email", "open"})
 
 
 @dataclass(frozen=True)
@@ -59,7 +73,7 @@ class FrameError:
     client_id: str | None = None  # the refused message's, when the frame got that far
 
 
-def parse_frame(raw: str) -> Hello | SendMessage | Typing | Read | Ping | FrameError:
+def parse_frame(raw: str) -> Hello | SendMessage | Typing | Read | Ping | LeaveEmail | OpenChat | FrameError:
     if len(raw.encode()) > MAX_FRAME_BYTES:
         return FrameError("too_large", f"A frame can be at most {MAX_FRAME_BYTES // 1024} KB.")
     try:

@@ -1,6 +1,7 @@
 """The widget's WebSocket (docs/widget-protocol.md): one task reads the visitor's frames, another
 forwards realtime events; messages go through the idempotent inbound pipeline and are acknowledged
-after commit; anything missed is loaded by sequence number, so nothing is lost or doubled."""
+after commit; anything missed is loaded by sequence number, so nothing is lost or doubled. A visitor
+waiting in a queue is told when nobody can answer now (`availability`) and may leave an email."""
 
 from __future__ import annotations
 
@@ -13,20 +14,32 @@ from aiohttp import WSMsgType, web
 
 from accounts.models import Workspace
 from channels.base import ChannelKind, InboundMessage
-from channels.web_widget.frames import FrameError, Hello, Ping, Read, SendMessage, Typing, parse_frame
+from channels.web_widget.frames import (
+    FrameError,
+    Hello,
+    LeaveEmail,
+    OpenChat,
+    Ping,
+    Read,
+    SendMessage,
+    Typing,
+    parse_frame,
+)
 from channels.web_widget.gate import open_widget, visitor_tokens_key
+from channels.web_widget.notices import AvailabilityNotices
 from channels.web_widget.tokens import Visitor
 from conversations.access import access_visitor_conversation
 from conversations.attachments import attachments_for_message
-from conversations.contacts import contact_for_address
+from conversations.availability import queue_availability
+from conversations.contacts import contact_for_address, record_email
 from conversations.events import CONVERSATION, MESSAGE, READ, TYPING, contact_topic, visitor_topic, visitor_typing
-from conversations.inbound import current_conversation, receive_message
+from conversations.inbound import Received, current_conversation, receive_message
 from conversations.lifecycle import mark_read_by_visitor
 from conversations.messages import messages_after
 from conversations.models import Conversation
 from core.errors import InvalidInput, NotFound
 from core.ids import ContactId, ConversationId
-from core.keys import clock_key, database_key, hub_key, open_sockets_key
+from core.keys import bots_key, catalogs_key, clock_key, database_key, hub_key, open_sockets_key
 from core.rate_limit import RateLimiter
 from core.realtime import RESYNC, RealtimeEvent, publish
 
@@ -40,22 +53,30 @@ TYPING_INTERVAL_SECONDS = 1.0
 
 @socket_routes.get("/widget/v1/{slug}/socket")
 async def visitor_socket(request: web.Request) -> web.StreamResponse:
-    workspace = await _workspace_allowing_origin(request)
+    workspace, language_setting = await _workspace_allowing_origin(request)
     socket = web.WebSocketResponse(heartbeat=30, max_msg_size=1024 * 1024)
     await socket.prepare(request)
     request.app[open_sockets_key].add(socket)
     try:
-        await VisitorConnection(request, socket, workspace).run()
+        await VisitorConnection(request, socket, workspace, language_setting).run()
     finally:
         request.app[open_sockets_key].discard(socket)
     return socket
 
 
 class VisitorConnection:
-    def __init__(self, request: web.Request, socket: web.WebSocketResponse, workspace: Workspace) -> None:
+    def __init__(
+        self, request: web.Request, socket: web.WebSocketResponse, workspace: Workspace, language_setting: str
+    ) -> None:
         self._app = request.app
         self._socket = socket
         self._workspace = workspace
+        self._notices = AvailabilityNotices(
+            request.app[clock_key],
+            request.app[catalogs_key],
+            language_setting=language_setting,
+            browser_languages=request.headers.get("Accept-Language", ""),
+        )
         self._database = request.app[database_key]
         self._events: asyncio.Queue[RealtimeEvent] = asyncio.Queue()
         self._unsubscribes: list[Callable[[], None]] = []
@@ -120,7 +141,13 @@ class VisitorConnection:
                 tx.session, workspace_id=self._workspace.id, channel=ChannelKind.WEB, address=self._visitor.address
             )
             conversation = await current_conversation(tx.session, contact.id, ChannelKind.WEB)
+            availability = None
+            if conversation is not None:
+                availability = await queue_availability(
+                    tx.session, self._workspace.id, conversation.id, self._app[clock_key].now()
+                )
         self._contact_id = contact.id
+        self._notices.speak_to(contact.language)
         self._subscribe(contact_topic(contact.id))
         if conversation is not None:
             self._follow(conversation.id)  # subscribe before loading: nothing can fall in between
@@ -128,6 +155,8 @@ class VisitorConnection:
         messages = await self._messages_since_last()
         ready = {"type": "ready", "conversation": _conversation_json(conversation), "messages": messages}
         await self._send(ready)
+        if availability is not None and (told := self._notices.frame_for(availability)) is not None:
+            await self._send(told)
 
     def _subscribe(self, topic: str) -> None:
         self._unsubscribes.append(self._app[hub_key].subscribe(topic, self._events.put_nowait))
@@ -144,7 +173,9 @@ class VisitorConnection:
             elif message.type == WSMsgType.BINARY:
                 await self._error("invalid_frame", "Frames are JSON text.")
 
-    async def _handle(self, frame: Hello | SendMessage | Typing | Read | Ping | FrameError) -> None:
+    async def _handle(
+        self, frame: Hello | SendMessage | Typing | Read | Ping | LeaveEmail | OpenChat | FrameError
+    ) -> None:
         if isinstance(frame, FrameError):
             extra = {} if frame.client_id is None else {"client_id": frame.client_id}
             await self._error(frame.code, frame.message, **extra)
@@ -156,21 +187,35 @@ class VisitorConnection:
             await self._read(frame.seq)
         elif isinstance(frame, Ping):
             await self._send({"type": "pong"})
+        elif isinstance(frame, LeaveEmail):
+            await self._leave_email(frame.email)
+        elif isinstance(frame, OpenChat):
+            await self._chat_opened()
         else:
             await self._error("invalid_frame", "hello is only the first frame.")
 
     async def _receive(self, frame: SendMessage) -> None:
         async with self._turn:
-            await self._store(frame)
+            received = await self._store(frame)
+            if received is None:
+                return
+            if received.owner == "bot" and not received.duplicate:
+                still_bot = await self._app[bots_key].messages_arrived(received.conversation_id)
+                await self._send_messages(await self._messages_since_last())  # the bot's answer, at once
+                if not still_bot:  # handed to a queue: whether anyone can answer now
+                    await self._recheck_availability(at_once=True)
+            elif received.owner == "queue" or self._notices.showing:
+                await self._recheck_availability()  # a dialog an operator has needs no look (nor a notice)
 
-    async def _store(self, frame: SendMessage) -> None:
+    async def _store(self, frame: SendMessage) -> Received | None:
+        """What was stored (or had been) and acknowledged; None when it was refused."""
         assert self._visitor is not None
         assert self._contact_id is not None
         wait = self._limiter.retry_after("messages")
         if wait:
             message = f"Too many messages; wait {wait} s and send again."
             await self._error("rate_limited", message, client_id=frame.client_id, retry_after=wait)
-            return
+            return None
         try:
             async with self._database.transaction() as tx:
                 refs = await attachments_for_message(
@@ -187,19 +232,58 @@ class VisitorConnection:
                         text=frame.text,
                         occurred_at=self._app[clock_key].now(),
                         attachments=refs,
+                        button_id=frame.button_id,
                     ),
                 )
         except NotFound as error:
             await self._error("not_found", error.message, client_id=frame.client_id)
-            return
+            return None
         except InvalidInput as error:
             await self._error("invalid_frame", error.message, client_id=frame.client_id)
-            return
+            return None
         self._follow(received.conversation_id)
         view = received.message
         if view.seq == self._last_seq_sent + 1:
             self._last_seq_sent = view.seq  # the ack carries it; with a gap, the forwarder loads all
         await self._send({"type": "ack", "client_id": frame.client_id, "message": view.for_visitor()})
+        return received
+
+    async def _chat_opened(self) -> None:
+        """The welcome bot greets in a new conversation (or the closed one's next episode): the widget
+        follows it and gets the greeting at once (the realtime event may come later, or not at all
+        on a server without it)."""
+        assert self._contact_id is not None
+        async with self._turn:
+            opened = await self._app[bots_key].chat_opened(self._workspace.id, self._contact_id, ChannelKind.WEB.value)
+            if opened is not None:
+                await self._show_conversation(opened)
+
+    async def _recheck_availability(self, *, at_once: bool = False) -> None:
+        """Tell the visitor whether anyone can answer their queued dialog now: after a message only
+        when due (a burst of messages costs one look), at once when `at_once`."""
+        if self._conversation_id is None or not self._notices.due(at_once=at_once):
+            return
+        async with self._database.transaction() as tx:
+            now = self._app[clock_key].now()
+            availability = await queue_availability(tx.session, self._workspace.id, self._conversation_id, now)
+        if (told := self._notices.frame_for(availability)) is not None:
+            await self._send(told)
+
+    async def _leave_email(self, email: str) -> None:
+        assert self._contact_id is not None
+        wait = self._limiter.retry_after("emails")
+        if wait:
+            message = f"Too many emails; wait {wait} s and send again."
+            await self._error("rate_limited", message, about="leave_email", retry_after=wait)
+            return
+        try:
+            async with self._turn, self._database.transaction() as tx:
+                saved = await record_email(tx.session, self._contact_id, email)
+        except InvalidInput as error:
+            await self._error("invalid_email", error.message)
+            return
+        self._notices.email_saved()
+        await self._send({"type": "email_saved", "email": saved})
 
     async def _typing(self, on: bool) -> None:
         now = self._app[clock_key].now().timestamp()
@@ -227,8 +311,7 @@ class VisitorConnection:
     async def _forward(self, event: RealtimeEvent) -> None:
         already_sent = event.kind == MESSAGE and _int(event.data.get("seq")) <= self._last_seq_sent
         if event.kind in (MESSAGE, RESYNC) and not already_sent:
-            for message in await self._messages_since_last():
-                await self._send({"type": "message", "message": message})
+            await self._send_messages(await self._messages_since_last())
         elif event.kind == TYPING:
             await self._send({"type": "typing", "on": bool(event.data.get("on")), "name": event.data.get("name")})
         elif event.kind == READ and event.data.get("by") == "operator":
@@ -240,17 +323,25 @@ class VisitorConnection:
         conversation_id = event.data.get("conversation_id")
         if not isinstance(conversation_id, int):
             return
+        await self._show_conversation(ConversationId(conversation_id))
+
+    async def _show_conversation(self, conversation_id: ConversationId) -> None:
+        """Follow the conversation (a new one: from its start) and send it with what the widget lacks."""
         if self._contact_id is None:
             return
         async with self._database.transaction() as tx:
-            conversation = await access_visitor_conversation(
-                tx.session, self._contact_id, ConversationId(conversation_id)
-            )
+            conversation = await access_visitor_conversation(tx.session, self._contact_id, conversation_id)
         if conversation.id != self._conversation_id:
             self._follow(conversation.id)
             self._last_seq_sent = 0
         await self._send({"type": "conversation", "conversation": _conversation_json(conversation)})
-        for message in await self._messages_since_last():
+        await self._send_messages(await self._messages_since_last())
+        await self._recheck_availability(at_once=True)  # closed, or reopened into a queue
+
+    async def _send_messages(self, messages: list[dict[str, object]]) -> None:
+        for message in messages:
+            if message.get("author") == "operator":
+                self._notices.operator_answered()
             await self._send({"type": "message", "message": message})
 
     async def _messages_since_last(self) -> list[dict[str, object]]:
@@ -274,11 +365,12 @@ class VisitorConnection:
                 await self._socket.send_json(frame)
 
 
-async def _workspace_allowing_origin(request: web.Request) -> Workspace:
-    """Checked before the upgrade, so a refused origin gets a plain 403 and no socket."""
+async def _workspace_allowing_origin(request: web.Request) -> tuple[Workspace, str]:
+    """Checked before the upgrade, so a refused origin gets a plain 403 and no socket; with the
+    widget's language setting."""
     async with request.app[database_key].transaction() as tx:
-        workspace, _ = await open_widget(tx.session, request)
-    return workspace
+        workspace, widget = await open_widget(tx.session, request)
+    return workspace, widget.language
 
 
 def _int(value: object) -> int:

@@ -42,6 +42,14 @@
     file_too_large: "This file is larger than 10 MB.",
     file_type: "Only images (PNG, JPEG, GIF, WebP), PDF and text files can be sent.",
     rate_limited: "You are sending messages too fast; yours will go out in a moment.",
+    away: "We're away now. We'll be back {when}.",
+    away_unknown: "We're away now.",
+    busy: "All our operators are busy or away right now.",
+    leave_email: "Leave your email and we'll answer there.",
+    email_placeholder: "Your email",
+    email_send: "Send",
+    email_invalid: "Enter a valid email address.",
+    email_thanks: "Thank you! We'll answer at {email}.",
     sample_question: "Hi! Do you deliver on weekends?",
     sample_answer: "Yes, on Saturdays from 10:00 to 18:00.",
     sample_operator: "Anna",
@@ -72,6 +80,9 @@
     operatorTyping: null, // the operator's name while they type
     connection: "idle", // idle | connecting | online | reconnecting
     error: "",
+    availability: null, // the last `availability` frame that had a notice (nobody can answer now)
+    emailSaved: "", // the email the visitor left on this page
+    emailError: "",
   };
 
   var link = {
@@ -245,6 +256,9 @@
     ".system .bubble{background:none;border:0;padding:2px 8px;font-size:12px;color:#667085;text-align:center}",
     ".bubble a{color:inherit;text-decoration:underline}",
     ".sending .bubble,.uploading .bubble{opacity:.6}",
+    ".choices{display:flex;flex-wrap:wrap;gap:6px;margin-top:6px}",
+    ".choice{font:inherit;font-size:13px;padding:6px 12px;border-radius:14px;border:1px solid var(--fl-color);",
+    "background:#fff;color:var(--fl-color);cursor:pointer}.choice:hover{background:var(--fl-color);color:var(--fl-on-color)}",
     ".failed .bubble{box-shadow:0 0 0 2px #f04438}",
     ".thumb{display:block;margin:4px 0}",
     ".thumb img{display:block;max-width:220px;max-height:180px;border-radius:10px}",
@@ -253,6 +267,15 @@
     ".meta button{margin-left:6px;font-size:11px;font-weight:600;text-decoration:underline;color:#b42318}",
     ".typing{padding:4px 16px 6px;font-size:12px;font-style:italic;color:#667085;background:#f7f8fa}",
     ".error{padding:6px 12px;font-size:12px;color:#b42318;background:#fef3f2}",
+    ".notice{padding:8px 12px;font-size:12px;text-align:center;color:#475467;background:#f2f4f7;",
+    "border-top:1px solid #e4e7ec}",
+    ".notice p{margin:0 0 6px}.notice p:last-child{margin-bottom:0}",
+    ".email-form{display:flex;gap:6px;margin:0 0 6px}",
+    ".email-form input{flex:1;min-width:0;height:32px;margin:0;padding:4px 8px;font:inherit;color:inherit;",
+    "background:#fff;border:1px solid #d0d5dd;border-radius:8px}",
+    ".email-form button{padding:0 12px;border-radius:8px;font-weight:600;background:var(--fl-color);",
+    "color:var(--fl-on-color)}",
+    ".email-error{color:#b42318}.email-thanks{color:#067647}",
     ".composer{display:flex;align-items:flex-end;gap:4px;padding:8px;border-top:1px solid #e4e7ec;background:#fff}",
     ".composer textarea{flex:1;min-width:0;height:38px;max-height:120px;margin:0;padding:8px 10px;resize:none;",
     "font:inherit;line-height:20px;color:inherit;background:#fff;border:1px solid #d0d5dd;border-radius:10px}",
@@ -261,7 +284,7 @@
     ".file-input{display:none}",
     ":focus-visible{outline:2px solid var(--fl-focus);outline-offset:2px}",
     "@media (max-width:480px){.root .panel{inset:0;width:auto;height:auto;max-height:none;border-radius:0}",
-    ".open .launcher{display:none}.composer textarea{font-size:16px}}",
+    ".open .launcher{display:none}.composer textarea,.email-form input{font-size:16px}}",
   ].join("\n");
 
   function buildView() {
@@ -279,6 +302,7 @@
       buildHeader(view),
       (view.status = el("div", { class: "status", role: "status", "data-testid": "connection-status", hidden: true })),
       (view.log = el("div", { class: "log", role: "log", "aria-live": "polite", "data-testid": "message-list" })),
+      buildNotice(view),
       (view.typing = el("div", { class: "typing", "data-testid": "typing", hidden: true })),
       (view.error = el("div", { class: "error", role: "alert", "data-testid": "error", hidden: true })),
       buildComposer(view),
@@ -295,6 +319,32 @@
       icon("close"),
     ]);
     return el("div", { class: "header" }, [view.title, view.close]);
+  }
+
+  // Shown while the dialog waits in a queue nobody can answer now; offers to leave an email.
+  function buildNotice(view) {
+    view.noticeText = el("p", { "data-testid": "availability-notice" });
+    view.emailPrompt = el("p", { "data-testid": "email-prompt" });
+    view.emailInput = el("input", {
+      type: "email",
+      name: "email",
+      autocomplete: "email",
+      maxlength: "254",
+      "data-testid": "email-input",
+    });
+    view.emailSend = el("button", { type: "submit", "data-testid": "email-send" });
+    var formAttributes = { class: "email-form", novalidate: true, "data-testid": "email-form", onsubmit: onEmailSubmit };
+    view.emailForm = el("form", formAttributes, [view.emailInput, view.emailSend]);
+    view.emailError = el("p", { class: "email-error", role: "alert", "data-testid": "email-error" });
+    view.emailThanks = el("p", { class: "email-thanks", "data-testid": "email-thanks" });
+    view.notice = el("div", { class: "notice", "aria-live": "polite", "data-testid": "availability", hidden: true }, [
+      view.noticeText,
+      view.emailPrompt,
+      view.emailForm,
+      view.emailError,
+      view.emailThanks,
+    ]);
+    return view.notice;
   }
 
   function buildComposer(view) {
@@ -356,6 +406,10 @@
     ui.send.setAttribute("aria-label", s.send);
     ui.attach.setAttribute("aria-label", s.attach);
     ui.fileInput.setAttribute("aria-label", s.attach);
+    ui.emailInput.placeholder = s.email_placeholder;
+    ui.emailInput.setAttribute("aria-label", s.email_placeholder);
+    ui.emailSend.textContent = s.email_send;
+    ui.emailPrompt.textContent = s.leave_email;
   }
 
   function renderIndicators() {
@@ -370,6 +424,30 @@
     ui.typing.textContent = (s.typing || "").split("{name}").join(state.operatorTyping || "…");
     ui.error.hidden = state.error === "";
     ui.error.textContent = state.error;
+    renderNotice();
+  }
+
+  function renderNotice() {
+    var s = strings();
+    var notice = noticeText();
+    var askEmail = notice !== "" && state.availability.needs_email && state.emailSaved === "";
+    ui.notice.hidden = notice === "";
+    ui.noticeText.textContent = notice;
+    ui.emailPrompt.hidden = !askEmail;
+    ui.emailForm.hidden = !askEmail;
+    ui.emailError.hidden = !askEmail || state.emailError === "";
+    ui.emailError.textContent = state.emailError;
+    ui.emailThanks.hidden = notice === "" || state.emailSaved === "";
+    ui.emailThanks.textContent = (s.email_thanks || "").split("{email}").join(state.emailSaved);
+  }
+
+  function noticeText() {
+    var availability = state.availability;
+    var s = strings();
+    if (state.preview || !availability) return "";
+    if (availability.notice === "busy") return s.busy;
+    if (availability.notice !== "away") return "";
+    return availability.when ? s.away.split("{when}").join(availability.when) : s.away_unknown;
   }
 
   function unreadCount() {
@@ -398,9 +476,11 @@
     var lastOwn = confirmed.filter(function (m) {
       return m.author === "visitor";
     }).pop();
+    var lastMessage = confirmed[confirmed.length - 1];
     confirmed.forEach(function (m) {
       items.push({
         key: m.client_id ? "c:" + m.client_id : "m:" + m.id,
+        buttons: m === lastMessage && m.author === "bot" && state.outbox.size === 0 ? m.buttons || [] : [],
         author: m.author,
         seq: m.seq,
         name: m.author === "operator" && m.operator ? m.operator.name : null,
@@ -465,7 +545,27 @@
         "data-seq": item.seq,
         "data-status": item.status,
       },
-      [item.name ? el("div", { class: "author", text: item.name }) : null, bubble, metaNode(item)]
+      [item.name ? el("div", { class: "author", text: item.name }) : null, bubble, buttonsNode(item), metaNode(item)]
+    );
+  }
+
+  // A bot's choices: pressing one sends its label as the visitor's message, with the button's id.
+  function buttonsNode(item) {
+    if (!item.buttons || item.buttons.length === 0) return null;
+    return el(
+      "div",
+      { class: "choices" },
+      item.buttons.map(function (button) {
+        return el("button", {
+          type: "button",
+          class: "choice",
+          "data-testid": "bot-button",
+          text: button.label,
+          onclick: function () {
+            queueMessage(button.label, [], null, button.id);
+          },
+        });
+      })
     );
   }
 
@@ -541,6 +641,7 @@
   function openPanel() {
     state.open = true;
     if (!state.preview) connect();
+    if (!state.preview && link.ready) sendFrame({ type: "open" });
     if (!ui) return;
     render();
     ui.log.scrollTop = ui.log.scrollHeight;
@@ -626,6 +727,17 @@
     scheduleRender();
   }
 
+  function onEmailSubmit(event) {
+    event.preventDefault();
+    var email = ui.emailInput.value.trim();
+    if (email === "") state.emailError = strings().email_invalid;
+    else if (sendFrame({ type: "leave_email", email: email })) {
+      state.emailError = "";
+      expectAnswer();
+    } else state.emailError = strings().offline;
+    scheduleRender();
+  }
+
   function showError(text) {
     state.error = text || "";
     clearTimeout(typing.errorTimer);
@@ -638,9 +750,10 @@
 
   /* ---------- sending ---------- */
 
-  function queueMessage(text, attachments, file) {
+  function queueMessage(text, attachments, file, buttonId) {
     var item = {
       client_id: newClientId(),
+      button_id: buttonId || null,
       text: text,
       attachments: attachments,
       file: file || null, // kept until its upload succeeds
@@ -664,6 +777,7 @@
         return a.id;
       }),
     };
+    if (item.button_id) frame.button_id = item.button_id;
     if (sendFrame(frame)) {
       link.inFlight.push(item.client_id);
       expectAnswer();
@@ -949,6 +1063,7 @@
       applyConversation(frame.conversation);
       mergeMessages(frame.messages || []);
       flushOutbox();
+      if (state.open) sendFrame({ type: "open" });
     },
     ack: function (frame) {
       settle(frame.client_id, frame.message);
@@ -966,6 +1081,13 @@
     conversation: function (frame) {
       applyConversation(frame.conversation);
     },
+    availability: function (frame) {
+      state.availability = frame.notice ? frame : null;
+    },
+    email_saved: function (frame) {
+      state.emailSaved = frame.email || ui.emailInput.value.trim();
+      state.emailError = "";
+    },
     pong: function () {},
     error: onServerError,
   };
@@ -976,6 +1098,7 @@
       state.messages.set(message.id, message);
       if (message.client_id && state.outbox.has(message.client_id)) settle(message.client_id, null);
       if (message.author !== "visitor") hideOperatorTyping();
+      if (message.author === "operator") state.availability = null; // someone is answering after all
     });
   }
 
@@ -994,6 +1117,11 @@
   function onServerError(frame) {
     if (frame.code === "invalid_token") {
       link.tokenRefused = true; // the server closes the socket; lost() then starts a new session
+      return;
+    }
+    if (frame.code === "invalid_email" || frame.about === "leave_email") {
+      // What was typed stays in the field to be corrected.
+      state.emailError = frame.code === "invalid_email" ? strings().email_invalid : frame.message || frame.code;
       return;
     }
     var clientId = MESSAGE_ERRORS.indexOf(frame.code) >= 0 ? takeInFlight(frame.client_id) : null;

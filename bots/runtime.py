@@ -1,0 +1,220 @@
+"""The bot runtime: runs flows for the conversations the bot owns. It answers three things — a
+visitor opened the chat, visitor messages arrived, a timer came due — each in one transaction
+that locks the contact, then the conversation, then the run (the inbound pipeline's order), steps
+the pure engine and executes what it asks. A message is stepped once (`handled_seq`), a timer fires
+once (claimed with SKIP LOCKED); webhooks are called after commit and their results stepped in a
+new transaction. It does nothing to a conversation an operator has taken over."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bots.effects import Followup, execute
+from bots.facts import facts_for
+from bots.runs import (
+    active_run,
+    begin_run,
+    claim_due_timers,
+    count_traces,
+    finish_active_run,
+    run_by_id,
+    run_state,
+    save_state,
+)
+from conversations.bot_actions import hand_off_to_queue, lock_conversation, note_for_operators
+from conversations.models import Contact, Conversation, Message
+from core.ids import ConversationId, FlowRunId, WorkspaceId
+from flows.actions import Action, effects, traces
+from flows.engine import start_run, step
+from flows.events import ButtonPressed, Event, TimerFired, UserText, WebhookOutcome, WebhookResult
+from flows.graph import Flow
+from flows.models import FlowRun
+from flows.state import RunState
+from flows.store import Published, published_flows, published_version
+from flows.triggers import ChatOpened, MessageArrived, Occurrence, matching_trigger
+
+NO_FLOW_NOTE = "The bot had no flow for this message and passed the dialog on."
+
+
+@dataclass
+class Turn:
+    """One transaction's work on one conversation."""
+
+    session: AsyncSession
+    conversation: Conversation
+    contact: Contact
+    now: datetime
+    followup: Followup = field(default_factory=Followup)
+
+
+async def open_turn(session: AsyncSession, conversation_id: ConversationId, now: datetime) -> Turn | None:
+    """Lock the contact, then the conversation; None when the bot has nothing to say in it."""
+    contact = await session.scalar(
+        select(Contact)
+        .join(Conversation, Conversation.contact_id == Contact.id)
+        .where(Conversation.id == conversation_id)
+        .with_for_update(of=Contact)
+    )
+    conversation = None if contact is None else await lock_conversation(session, conversation_id)
+    if contact is None or conversation is None or conversation.owner != "bot" or conversation.status != "open":
+        return None
+    return Turn(session, conversation, contact, now)
+
+
+async def greeting_flow(session: AsyncSession, workspace_id: WorkspaceId) -> Published | None:
+    """The welcome bot: the first live flow with a chat-opened trigger, if any."""
+    return await _triggered(session, workspace_id, ChatOpened())
+
+
+async def greet(turn: Turn, published: Published) -> None:
+    await _start(turn, published, handled_seq=turn.conversation.last_seq)
+
+
+async def handle_new_messages(turn: Turn) -> None:
+    """Step the visitor's messages the bot has not seen yet, in order."""
+    run = await _current_run(turn)
+    handled = run.handled_seq if run is not None else await _handled_before(turn)
+    messages = await turn.session.scalars(
+        select(Message)
+        .where(Message.conversation_id == turn.conversation.id, Message.seq > handled, Message.author == "visitor")
+        .order_by(Message.seq)
+    )
+    for message in messages:
+        if turn.conversation.owner != "bot" or turn.conversation.status != "open":
+            return
+        if run is None:
+            run = await _start_by_message(turn, message)
+            continue
+        run.handled_seq = message.seq
+        event: Event = ButtonPressed(message.button_id) if message.button_id else UserText(message.body)
+        run = await step_run(turn, run, event)
+
+
+async def fire_one_timer(session: AsyncSession, now: datetime) -> tuple[bool, Followup]:
+    """Claim one due timer and deliver it; False when none is due."""
+    due = await claim_due_timers(session, now, limit=1)
+    if not due:
+        return False, Followup()
+    timer = due[0]
+    run = await run_by_id(session, timer.run_id)
+    turn = None if run is None or run.finished_at is not None else await open_turn(session, run.conversation_id, now)
+    if turn is None or run is None or run.episode != turn.conversation.episode:
+        return True, Followup()
+    event: Event
+    if timer.kind == "webhook":
+        event = WebhookResult(timer.timer_id, WebhookOutcome.TIMEOUT)
+    else:
+        event = TimerFired(timer.timer_id)
+    await step_run(turn, run, event)
+    return True, turn.followup
+
+
+async def deliver_result(session: AsyncSession, run_id: FlowRunId, event: Event, now: datetime) -> Followup:
+    """A webhook's answer, after the call: stepped if the run still waits for it."""
+    run = await session.scalar(select(FlowRun).where(FlowRun.id == run_id))
+    if run is None or run.finished_at is not None:
+        return Followup()
+    turn = await open_turn(session, run.conversation_id, now)
+    locked = None if turn is None else await _current_run(turn)
+    if turn is None or locked is None or locked.id != run_id:
+        return Followup()
+    await step_run(turn, locked, event)
+    return turn.followup
+
+
+async def step_run(turn: Turn, run: FlowRun, event: Event) -> FlowRun | None:
+    """Step `run` with `event` and everything it leads to; the run, or None once it finished."""
+    graph = await published_version(turn.session, run.flow_version_id)
+    if graph is None:
+        await finish_active_run(turn.session, turn.conversation.id, "broken", at=turn.now)
+        return None
+    state, actions = step(graph, run_state(run), event)
+    return await _apply(turn, run, graph, state, actions)
+
+
+async def _apply(turn: Turn, run: FlowRun, graph: Flow, state: RunState, actions: Sequence[Action]) -> FlowRun | None:
+    pending: list[Sequence[Action]] = [actions]
+    current = state
+    while pending:
+        batch = pending.pop(0)
+        await count_traces(turn.session, run.flow_version_id, traces(batch))
+        for effect in effects(batch):
+            reply = await execute(turn, run, effect)
+            if reply is not None:  # an answer the runtime has at once (the AI bot, for now)
+                current, more = step(graph, current, reply)
+                pending.append(more)
+    save_state(run, current, at=turn.now)
+    switch_to, turn.followup.switch_to = turn.followup.switch_to, None
+    if run.finished_at is None:
+        return run
+    if switch_to is not None and turn.conversation.owner == "bot":
+        published = next(
+            (p for p in await published_flows(turn.session, turn.conversation.workspace_id) if p.flow_id == switch_to),
+            None,
+        )
+        if published is not None:
+            return await _start(turn, published, handled_seq=run.handled_seq)
+    return None
+
+
+async def _current_run(turn: Turn) -> FlowRun | None:
+    """The active run of this episode; one left from before a close is finished now."""
+    run = await active_run(turn.session, turn.conversation.id)
+    if run is not None and run.episode != turn.conversation.episode:
+        await finish_active_run(turn.session, turn.conversation.id, "closed", at=turn.now)
+        await turn.session.refresh(run)
+        return None
+    return run
+
+
+async def _handled_before(turn: Turn) -> int:
+    """Without an active run: the last message any run of this conversation consumed."""
+    handled = await turn.session.scalar(
+        select(func.max(FlowRun.handled_seq)).where(FlowRun.conversation_id == turn.conversation.id)
+    )
+    return handled or 0
+
+
+async def _start_by_message(turn: Turn, message: Message) -> FlowRun | None:
+    is_first = await _handled_before(turn) == 0 and not await _any_run(turn)
+    occurrence = MessageArrived(message.body, is_first=is_first)
+    published = await _triggered(turn.session, turn.conversation.workspace_id, occurrence)
+    if published is None:
+        await note_for_operators(turn.session, turn.conversation, text=NO_FLOW_NOTE, at=turn.now)
+        await hand_off_to_queue(turn.session, turn.conversation, None, at=turn.now)
+        return None
+    return await _start(turn, published, handled_seq=message.seq)
+
+
+async def _start(turn: Turn, published: Published, *, handled_seq: int) -> FlowRun | None:
+    run = await begin_run(
+        turn.session,
+        workspace_id=turn.conversation.workspace_id,
+        conversation_id=turn.conversation.id,
+        version_id=published.version_id,
+        handled_seq=handled_seq,
+        episode=turn.conversation.episode,
+        at=turn.now,
+    )
+    facts = await facts_for(turn.session, turn.conversation, turn.contact, now=turn.now)
+    state, actions = start_run(published.graph, facts)
+    return await _apply(turn, run, published.graph, state, actions)
+
+
+async def _triggered(session: AsyncSession, workspace_id: WorkspaceId, occurrence: Occurrence) -> Published | None:
+    for published in await published_flows(session, workspace_id):
+        if matching_trigger(published.graph.triggers, occurrence) is not None:
+            return published
+    return None
+
+
+async def _any_run(turn: Turn) -> bool:
+    found = await turn.session.scalar(
+        select(FlowRun.id).where(FlowRun.conversation_id == turn.conversation.id).limit(1)
+    )
+    return found is not None

@@ -1,0 +1,128 @@
+"""The bot of one process: edges tell it a visitor opened the chat or wrote to a bot-owned dialog
+(after their own commit), and it answers at once; in the background it fires due timers and
+sweeps for dialogs whose messages no process stepped (one crashed between commit and answer).
+Webhooks are called after the turn commits; their results are stepped in a turn of their own."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+
+import aiohttp
+from sqlalchemy import Select, func, select
+
+from accounts.models import Workspace
+from bots.effects import Followup
+from bots.runtime import deliver_result, fire_one_timer, greet, greeting_flow, handle_new_messages, open_turn
+from bots.webhooks import call_webhook
+from conversations.bot_actions import open_for_bot
+from conversations.models import Conversation
+from core.clock import Clock
+from core.db import Database
+from core.ids import ContactId, ConversationId, WorkspaceId
+from flows.models import FlowRun
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 1.0
+SWEEP_EVERY = 10  # ticks
+STALE_AFTER = timedelta(seconds=5)  # a message unanswered this long was missed by its process
+SWEEP_BATCH = 100
+
+
+class BotService:
+    def __init__(self, database: Database, clock: Clock, http: aiohttp.ClientSession) -> None:
+        self._database = database
+        self._clock = clock
+        self._http = http
+
+    async def chat_opened(
+        self, workspace_id: WorkspaceId, contact_id: ContactId, channel: str
+    ) -> ConversationId | None:
+        """Start the welcome bot in a conversation for the visitor, unless they are already in one
+        or no live flow greets; the conversation it opened, if any."""
+        async with self._database.transaction() as tx:
+            now = self._clock.now()
+            greeting = await greeting_flow(tx.session, workspace_id)
+            conversation = (
+                None if greeting is None else await open_for_bot(tx.session, workspace_id, contact_id, channel, at=now)
+            )
+            turn = None if conversation is None else await open_turn(tx.session, conversation.id, now)
+            if greeting is None or conversation is None or turn is None:
+                return None
+            await greet(turn, greeting)
+            followup = turn.followup
+        await self._follow_up(followup)
+        return conversation.id
+
+    async def messages_arrived(self, conversation_id: ConversationId) -> bool:
+        """Answer the visitor's new messages; True when the bot still owns the dialog after."""
+        async with self._database.transaction() as tx:
+            turn = await open_turn(tx.session, conversation_id, self._clock.now())
+            if turn is None:
+                return False
+            await handle_new_messages(turn)
+            followup = turn.followup
+            still_bot = turn.conversation.owner == "bot"
+        await self._follow_up(followup)
+        return still_bot
+
+    async def fire_due_timers(self) -> int:
+        fired = 0
+        while True:
+            async with self._database.transaction() as tx:
+                claimed, followup = await fire_one_timer(tx.session, self._clock.now())
+            if not claimed:
+                return fired
+            fired += 1
+            await self._follow_up(followup)
+
+    async def sweep_missed(self) -> int:
+        """Bot-owned dialogs whose last visitor message is older than STALE_AFTER and unstepped."""
+        async with self._database.transaction() as tx:
+            missed = list(await tx.session.scalars(_missed_query(self._clock.now() - STALE_AFTER)))
+        for conversation_id in missed:
+            await self.messages_arrived(conversation_id)
+        return len(missed)
+
+    async def run(self) -> None:
+        ticks = 0
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            ticks += 1
+            try:
+                await self.fire_due_timers()
+                if ticks % SWEEP_EVERY == 0:
+                    await self.sweep_missed()
+            except Exception:  # one failed tick must not stop the bot for good
+                log.exception("bot tick failed; retrying at the next one")
+
+    async def _follow_up(self, followup: Followup) -> None:
+        for pending in followup.webhooks:
+            async with self._database.transaction() as tx:
+                allow_private = await tx.session.scalar(
+                    select(Workspace.allow_private_webhooks)
+                    .join(FlowRun, FlowRun.workspace_id == Workspace.id)
+                    .where(FlowRun.id == pending.run_id)
+                )
+            result = await call_webhook(self._http, pending.call, allow_private=bool(allow_private))
+            async with self._database.transaction() as tx:
+                more = await deliver_result(tx.session, pending.run_id, result, self._clock.now())
+            await self._follow_up(more)
+
+
+def _missed_query(before: datetime) -> Select[ConversationId]:
+    last_visitor = (
+        select(func.max(FlowRun.handled_seq)).where(FlowRun.conversation_id == Conversation.id).scalar_subquery()
+    )
+    return (
+        select(Conversation.id)
+        .where(
+            Conversation.owner == "bot",
+            Conversation.status == "open",
+            Conversation.last_message_at < before,
+            Conversation.last_seq > func.coalesce(last_visitor, 0),
+        )
+        .limit(SWEEP_BATCH)
+    )

@@ -1,0 +1,70 @@
+"""What the runtime tells a run (pure): each event is handed to `flows.engine.step`. An event that
+does not fit the run's state (a stale button, a timer or result for another wait, anything after
+the run finished) changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TypeAlias
+
+from flows.facts import Facts
+from flows.values import JsonValue
+
+
+@dataclass(frozen=True)
+class Start:
+    """The flow was triggered: the run enters the start node with these facts."""
+
+    facts: Facts = field(default_factory=Facts)
+
+
+@dataclass(frozen=True)
+class UserText:
+    text: str
+
+
+@dataclass(frozen=True)
+class ButtonPressed:
+    button_id: str  # a ButtonOption.id from a SendMessage of this run
+
+
+@dataclass(frozen=True)
+class TimerFired:
+    timer_id: str
+
+
+class WebhookOutcome(StrEnum):
+    OK = "ok"  # a 2xx answer; `body` is its decoded JSON (None when it was not JSON)
+    FAILED = "failed"  # refused, unreachable, not 2xx
+    TIMEOUT = "timeout"
+
+
+@dataclass(frozen=True)
+class WebhookResult:
+    request_id: str  # the CallWebhook's request_id
+    outcome: WebhookOutcome
+    status: int | None = None
+    body: JsonValue = None
+
+
+class AIOutcome(StrEnum):
+    ANSWERED = "answered"
+    HANDOFF = "handoff"  # the AI bot could not answer or the visitor asked for a person
+
+
+@dataclass(frozen=True)
+class AIResult:
+    request_id: str  # the AskAI's request_id
+    outcome: AIOutcome
+    summary: str | None = None  # for the operator, when handing off
+
+
+@dataclass(frozen=True)
+class FactsRefreshed:
+    """New facts (working hours changed, the contact was edited): later steps decide on them."""
+
+    facts: Facts
+
+
+Event: TypeAlias = Start | UserText | ButtonPressed | TimerFired | WebhookResult | AIResult | FactsRefreshed
