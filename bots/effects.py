@@ -71,7 +71,7 @@ async def execute(turn: Turn, run: FlowRun, effect: Effect) -> Event | None:
             body, shown = render_buttons(ChannelKind(conversation.channel), text, options)
             if image_url:
                 body = f"{body}\n{image_url}"
-            await send_as_bot(session, conversation, text=body, at=now, buttons=shown)
+            turn.sent.append(await send_as_bot(session, conversation, text=body, at=now, buttons=shown))
         case ScheduleTimer(timer_id, delay):
             await schedule_timer(session, run, timer_id, fire_at=now + delay)
         case CancelTimer(timer_id):

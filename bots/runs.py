@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +18,7 @@ from flows.state import FinishReason, RunState
 from flows.state_json import state_from_json, state_to_json
 
 TIMER_BATCH = 50
+COUNTER_SHARDS = 32  # rows per counter: dialogs of one flow rarely wait on each other's commit
 # The node's own ending (a handoff, a close, the end of a path) is not a drop-off.
 _NOT_DROPPED = frozenset(
     {FinishReason.COMPLETED, FinishReason.HANDED_OFF, FinishReason.CLOSED, FinishReason.SWITCHED_FLOW}
@@ -128,7 +129,9 @@ async def claim_due_timers(session: AsyncSession, now: datetime, *, limit: int =
     return [DueTimer(run_id, timer_id, kind) for run_id, timer_id, kind in rows]
 
 
-async def count_traces(session: AsyncSession, version_id: FlowVersionId, traces: Sequence[Trace]) -> None:
+async def count_traces(
+    session: AsyncSession, version_id: FlowVersionId, conversation_id: ConversationId, traces: Sequence[Trace]
+) -> None:
     counts: dict[tuple[str, str], int] = {}
     for trace in traces:
         key = _counter_key(trace)
@@ -137,13 +140,19 @@ async def count_traces(session: AsyncSession, version_id: FlowVersionId, traces:
     if not counts:
         return
     rows = [
-        {"flow_version_id": version_id, "node_id": node_id[:80], "outcome": outcome, "count": count}
+        {
+            "flow_version_id": version_id,
+            "node_id": node_id[:80],
+            "outcome": outcome,
+            "shard": conversation_id % COUNTER_SHARDS,
+            "count": count,
+        }
         for (node_id, outcome), count in sorted(counts.items())  # one order: concurrent upserts never deadlock
     ]
     statement = insert(FlowNodeCounter).values(rows)
     await session.execute(
         statement.on_conflict_do_update(
-            index_elements=["flow_version_id", "node_id", "outcome"],
+            index_elements=["flow_version_id", "node_id", "outcome", "shard"],
             set_={"count": FlowNodeCounter.count + statement.excluded.count},
         )
     )
@@ -152,13 +161,13 @@ async def count_traces(session: AsyncSession, version_id: FlowVersionId, traces:
 async def node_counters(session: AsyncSession, version_id: FlowVersionId) -> dict[str, dict[str, int]]:
     """node id → {"entered": n, "edge:<name>": n, "dropped": n}."""
     rows = await session.execute(
-        select(FlowNodeCounter.node_id, FlowNodeCounter.outcome, FlowNodeCounter.count).where(
-            FlowNodeCounter.flow_version_id == version_id
-        )
+        select(FlowNodeCounter.node_id, FlowNodeCounter.outcome, func.sum(FlowNodeCounter.count))
+        .where(FlowNodeCounter.flow_version_id == version_id)
+        .group_by(FlowNodeCounter.node_id, FlowNodeCounter.outcome)
     )
     counters: dict[str, dict[str, int]] = {}
     for node_id, outcome, count in rows:
-        counters.setdefault(node_id, {})[outcome] = count
+        counters.setdefault(node_id, {})[outcome] = int(count)
     return counters
 
 

@@ -50,6 +50,7 @@ class Turn:
     contact: Contact
     now: datetime
     followup: Followup = field(default_factory=Followup)
+    sent: list[Message] = field(default_factory=list)  # what the bot said to the visitor
 
 
 async def open_turn(session: AsyncSession, conversation_id: ConversationId, now: datetime) -> Turn | None:
@@ -142,7 +143,7 @@ async def _apply(turn: Turn, run: FlowRun, graph: Flow, state: RunState, actions
     current = state
     while pending:
         batch = pending.pop(0)
-        await count_traces(turn.session, run.flow_version_id, traces(batch))
+        await count_traces(turn.session, run.flow_version_id, turn.conversation.id, traces(batch))
         for effect in effects(batch):
             reply = await execute(turn, run, effect)
             if reply is not None:  # an answer the runtime has at once (the AI bot, for now)

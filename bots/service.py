@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import aiohttp
 from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import Workspace
 from bots.effects import Followup
 from bots.runtime import deliver_result, fire_one_timer, greet, greeting_flow, handle_new_messages, open_turn
 from bots.webhooks import call_webhook
 from conversations.bot_actions import open_for_bot
+from conversations.messages import view_of
 from conversations.models import Conversation
 from core.clock import Clock
 from core.db import Database
@@ -29,6 +32,18 @@ TICK_SECONDS = 1.0
 SWEEP_EVERY = 10  # ticks
 STALE_AFTER = timedelta(seconds=5)  # a message unanswered this long was missed by its process
 SWEEP_BATCH = 100
+
+
+@dataclass(frozen=True)
+class Answer:
+    still_bot: bool  # False: the bot handed the dialog on (or closed it)
+    visitor_messages: tuple[dict[str, object], ...]  # what it said, as the widget shows messages
+    followup: Followup
+    service: BotService
+
+    async def after_commit(self) -> None:
+        """What the answer leaves for after its commit (webhook calls)."""
+        await self.service.follow_up(self.followup)
 
 
 class BotService:
@@ -53,20 +68,34 @@ class BotService:
                 return None
             await greet(turn, greeting)
             followup = turn.followup
-        await self._follow_up(followup)
+        await self.follow_up(followup)
         return conversation.id
 
+    async def answer_in(self, session: AsyncSession, conversation_id: ConversationId) -> Answer | None:
+        """Answer the visitor's new messages in the caller's transaction — the one that stored them:
+        one commit for both. In a savepoint: should the bot fail, the visitor's message is still
+        stored (and the sweep answers it later). None when the bot has nothing to do here."""
+        try:
+            async with session.begin_nested():
+                turn = await open_turn(session, conversation_id, self._clock.now())
+                if turn is None:
+                    return None
+                await handle_new_messages(turn)
+        except Exception:
+            log.exception("the bot failed to answer; the sweep will try again", extra={"conversation": conversation_id})
+            return None
+        said = tuple(view_of(message, None).for_visitor() for message in turn.sent)
+        return Answer(turn.conversation.owner == "bot", said, turn.followup, self)
+
     async def messages_arrived(self, conversation_id: ConversationId) -> bool:
-        """Answer the visitor's new messages; True when the bot still owns the dialog after."""
+        """Answer the visitor's new messages in a transaction of its own; True when the bot still
+        owns the dialog after."""
         async with self._database.transaction() as tx:
-            turn = await open_turn(tx.session, conversation_id, self._clock.now())
-            if turn is None:
-                return False
-            await handle_new_messages(turn)
-            followup = turn.followup
-            still_bot = turn.conversation.owner == "bot"
-        await self._follow_up(followup)
-        return still_bot
+            answer = await self.answer_in(tx.session, conversation_id)
+        if answer is None:
+            return False
+        await answer.after_commit()
+        return answer.still_bot
 
     async def fire_due_timers(self) -> int:
         fired = 0
@@ -76,7 +105,7 @@ class BotService:
             if not claimed:
                 return fired
             fired += 1
-            await self._follow_up(followup)
+            await self.follow_up(followup)
 
     async def sweep_missed(self) -> int:
         """Bot-owned dialogs whose last visitor message is older than STALE_AFTER and unstepped."""
@@ -98,7 +127,7 @@ class BotService:
             except Exception:  # one failed tick must not stop the bot for good
                 log.exception("bot tick failed; retrying at the next one")
 
-    async def _follow_up(self, followup: Followup) -> None:
+    async def follow_up(self, followup: Followup) -> None:
         for pending in followup.webhooks:
             async with self._database.transaction() as tx:
                 allow_private = await tx.session.scalar(
@@ -109,7 +138,7 @@ class BotService:
             result = await call_webhook(self._http, pending.call, allow_private=bool(allow_private))
             async with self._database.transaction() as tx:
                 more = await deliver_result(tx.session, pending.run_id, result, self._clock.now())
-            await self._follow_up(more)
+            await self.follow_up(more)
 
 
 def _missed_query(before: datetime) -> Select[ConversationId]:

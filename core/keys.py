@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Protocol
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from core.config import Settings
@@ -27,8 +28,22 @@ class AssignmentSweeper(Protocol):
     async def sweep(self) -> int: ...
 
 
+class BotAnswer(Protocol):
+    """What the bot did with a visitor's messages (bots.service.Answer)."""
+
+    @property
+    def still_bot(self) -> bool: ...
+
+    @property
+    def visitor_messages(self) -> Sequence[Mapping[str, object]]: ...
+
+    async def after_commit(self) -> None: ...
+
+
 class BotReactions(Protocol):
-    """The bot answering what edges report after their commit (bots.service.BotService)."""
+    """The bot answering what edges report (bots.service.BotService)."""
+
+    async def answer_in(self, session: AsyncSession, conversation_id: ConversationId) -> BotAnswer | None: ...
 
     async def chat_opened(
         self, workspace_id: WorkspaceId, contact_id: ContactId, channel: str

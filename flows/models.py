@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, text
+from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint, func, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -93,7 +93,9 @@ class FlowTimer(Base):
 
 
 class FlowNodeCounter(Base):
-    """How many runs entered a node, left it by each edge, or were dropped there."""
+    """How many runs entered a node, left it by each edge, or were dropped there. Each count is
+    spread over `shard`s (by conversation): every bot turn adds to the counters of the nodes it
+    passed, and one row per node would make all dialogs of a flow wait for each other's commit."""
 
     __tablename__ = "flow_node_counters"
 
@@ -102,4 +104,5 @@ class FlowNodeCounter(Base):
     )
     node_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     outcome: Mapped[str] = mapped_column(Text, primary_key=True)  # "entered", "edge:<name>", "dropped"
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True, server_default="0")
     count: Mapped[int] = mapped_column(server_default="0")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from aiohttp import WSMsgType, web
 
@@ -39,7 +39,7 @@ from conversations.messages import messages_after
 from conversations.models import Conversation
 from core.errors import InvalidInput, NotFound
 from core.ids import ContactId, ConversationId
-from core.keys import bots_key, catalogs_key, clock_key, database_key, hub_key, open_sockets_key
+from core.keys import BotAnswer, bots_key, catalogs_key, clock_key, database_key, hub_key, open_sockets_key
 from core.rate_limit import RateLimiter
 from core.realtime import RESYNC, RealtimeEvent, publish
 
@@ -196,19 +196,21 @@ class VisitorConnection:
 
     async def _receive(self, frame: SendMessage) -> None:
         async with self._turn:
-            received = await self._store(frame)
-            if received is None:
+            stored = await self._store(frame)
+            if stored is None:
                 return
-            if received.owner == "bot" and not received.duplicate:
-                still_bot = await self._app[bots_key].messages_arrived(received.conversation_id)
-                await self._send_messages(await self._messages_since_last())  # the bot's answer, at once
-                if not still_bot:  # handed to a queue: whether anyone can answer now
+            received, answer = stored
+            if answer is not None:
+                await self._say(answer.visitor_messages)  # the bot's answer, at once
+                await answer.after_commit()
+                if not answer.still_bot:  # handed to a queue: whether anyone can answer now
                     await self._recheck_availability(at_once=True)
             elif received.owner == "queue" or self._notices.showing:
                 await self._recheck_availability()  # a dialog an operator has needs no look (nor a notice)
 
-    async def _store(self, frame: SendMessage) -> Received | None:
-        """What was stored (or had been) and acknowledged; None when it was refused."""
+    async def _store(self, frame: SendMessage) -> tuple[Received, BotAnswer | None] | None:
+        """What was stored (or had been) and acknowledged, and the bot's answer to it (in the same
+        transaction) when the bot has the dialog; None when it was refused."""
         assert self._visitor is not None
         assert self._contact_id is not None
         wait = self._limiter.retry_after("messages")
@@ -235,6 +237,8 @@ class VisitorConnection:
                         button_id=frame.button_id,
                     ),
                 )
+                bot_turn = received.owner == "bot" and not received.duplicate
+                answer = await self._app[bots_key].answer_in(tx.session, received.conversation_id) if bot_turn else None
         except NotFound as error:
             await self._error("not_found", error.message, client_id=frame.client_id)
             return None
@@ -246,12 +250,19 @@ class VisitorConnection:
         if view.seq == self._last_seq_sent + 1:
             self._last_seq_sent = view.seq  # the ack carries it; with a gap, the forwarder loads all
         await self._send({"type": "ack", "client_id": frame.client_id, "message": view.for_visitor()})
-        return received
+        return received, answer
+
+    async def _say(self, messages: Sequence[Mapping[str, object]]) -> None:
+        """Send messages the widget lacks, in order; after a gap, load everything it lacks."""
+        for message in messages:
+            if _int(message.get("seq")) != self._last_seq_sent + 1:
+                await self._send_messages(await self._messages_since_last())
+                return
+            self._last_seq_sent += 1
+            await self._send_messages([dict(message)])
 
     async def _chat_opened(self) -> None:
-        """The welcome bot greets in a new conversation (or the closed one's next episode): the widget
-        follows it and gets the greeting at once (the realtime event may come later, or not at all
-        on a server without it)."""
+        """The welcome bot may greet in a new dialog: the widget follows it and gets the greeting now."""
         assert self._contact_id is not None
         async with self._turn:
             opened = await self._app[bots_key].chat_opened(self._workspace.id, self._contact_id, ChannelKind.WEB.value)

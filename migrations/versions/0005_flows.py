@@ -50,8 +50,9 @@ def upgrade() -> None:
     sa.Column('node_id', sa.String(length=80), nullable=False),
     sa.Column('outcome', sa.Text(), nullable=False),
     sa.Column('count', sa.BigInteger(), server_default='0', nullable=False),
+    sa.Column('shard', sa.SmallInteger(), server_default='0', nullable=False),
     sa.ForeignKeyConstraint(['flow_version_id'], ['flow_versions.id'], name=op.f('fk_flow_node_counters_flow_version_id_flow_versions'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('flow_version_id', 'node_id', 'outcome', name=op.f('pk_flow_node_counters'))
+    sa.PrimaryKeyConstraint('flow_version_id', 'node_id', 'outcome', 'shard', name=op.f('pk_flow_node_counters'))
     )
     op.create_table('flow_runs',
     sa.Column('id', sa.BigInteger(), nullable=False),

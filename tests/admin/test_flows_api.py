@@ -10,6 +10,7 @@ from accounts.roles import Role
 from bots.runs import count_traces
 from conversations.models import Contact, Conversation
 from core.db import Database
+from core.ids import ConversationId
 from flows.actions import EdgeTaken, NodeEntered, RunEnded, Trace
 from flows.models import FlowRun, FlowVersion
 from flows.samples import welcome_flow
@@ -169,7 +170,9 @@ async def test_the_live_versions_counters_come_with_the_flow(client: Client, db:
         version_id = await tx.session.scalar(select(FlowVersion.id).where(FlowVersion.flow_id == flow["id"]))
         assert version_id is not None
         traces: list[Trace] = [NodeEntered("hello"), NodeEntered("hello"), EdgeTaken("hello", "next", "x")]
-        await count_traces(tx.session, version_id, [*traces, RunEnded("hello", FinishReason.GAVE_UP)])
+        # Two dialogs: their counts land on different shards and are summed.
+        await count_traces(tx.session, version_id, ConversationId(1), traces)
+        await count_traces(tx.session, version_id, ConversationId(2), [RunEnded("hello", FinishReason.GAVE_UP)])
     counters = (await get_flow(client, headers, flow["id"]))["counters"]
     assert counters == {"hello": {"entered": 2, "edge:next": 1, "dropped": 1}}
 
