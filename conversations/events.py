@@ -113,6 +113,7 @@ def conversation_routed(
 ) -> RealtimeEvent:
     """Who answers changed (queued, assigned, taken, transferred): for the operators' inbox."""
     data = {
+        "workspace_id": workspace_id,
         "conversation_id": conversation_id,
         "status": status,
         "owner": owner,

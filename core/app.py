@@ -130,7 +130,7 @@ def _assigner_context(*, background: bool) -> Callable[[web.Application], AsyncI
         if not background:  # tests on one shared connection sweep when they choose to
             yield
             return
-        unsubscribe = app[hub_key].subscribe(QUEUES_TOPIC, lambda event: assigner.kick())
+        unsubscribe = app[hub_key].subscribe(QUEUES_TOPIC, assigner.kick)
         try:
             async with _background(assigner.run()):
                 yield

@@ -17,13 +17,13 @@ from core.files import FileStore
 from core.i18n import Catalogs
 from core.ids import ContactId, ConversationId, DeliveryId, WorkspaceId
 from core.metrics import HttpMetrics
-from core.realtime import RealtimeHub
+from core.realtime import RealtimeEvent, RealtimeHub
 
 
 class AssignmentSweeper(Protocol):
     """Assigns waiting dialogs (conversations.assigner.Assigner)."""
 
-    def kick(self) -> None: ...
+    def kick(self, event: RealtimeEvent | None = None) -> None: ...
 
     async def sweep(self) -> int: ...
 

@@ -16,7 +16,7 @@ from accounts.models import Membership, Workspace
 from accounts.presence import Presence, set_capacity, set_presence
 from accounts.roles import Role
 from conversations.assigner import Assigner
-from conversations.assignment import assign_waiting, requeue_operator_dialogs
+from conversations.assignment import assign_waiting, queued_event, requeue_operator_dialogs
 from conversations.assignment_policy import Assignment
 from conversations.models import Contact, Conversation
 from conversations.outbound import reply_as_operator
@@ -207,3 +207,15 @@ async def test_replying_to_a_waiting_dialog_takes_it_over(committed_db: Database
             team[0].operator_id,
             NOW,
         )
+
+
+async def test_a_kick_for_a_queued_dialog_assigns_in_that_queue_between_sweeps(committed_db: Database) -> None:
+    admin, group_id, team = await support_team(committed_db, operators=1)
+    async with committed_db.transaction() as tx:
+        await set_presence(tx.session, team[0], Presence.ONLINE, now=NOW)
+    [dialog] = await queue_dialogs(committed_db, admin, group_id, 1)
+    assigner = Assigner(committed_db, FrozenClock(NOW))
+    assert await assigner.assign_kicked() == 0  # nothing kicked yet
+    assigner.kick(queued_event(admin.workspace_id, dialog, group_id))
+    assert await assigner.assign_kicked() == 1
+    assert (await assignees(committed_db, [dialog]))[dialog] == team[0].operator_id
