@@ -62,11 +62,15 @@ async def set_presence(session: AsyncSession, actor: Actor, presence: Presence, 
     return PresenceChange(actor.workspace_id, membership.operator_id, presence)
 
 
-async def note_inbox_activity(session: AsyncSession, actor: Actor, *, now: datetime) -> PresenceChange | None:
-    """An open inbox tab reports in. Opening the inbox while offline brings the operator online."""
+async def note_inbox_activity(
+    session: AsyncSession, actor: Actor, *, now: datetime, opened: bool
+) -> PresenceChange | None:
+    """An open inbox tab reports in. Opening the inbox (`opened`: a tab's first report) while
+    offline brings the operator online; later reports only keep them present, so an operator who
+    chose Offline with the tab open stays offline."""
     membership = await my_membership(session, actor, for_update=True)
     membership.last_active_at = now
-    if membership.presence != Presence.OFFLINE:
+    if membership.presence != Presence.OFFLINE or not opened:
         return None
     membership.presence = Presence.ONLINE.value
     membership.presence_changed_at = now

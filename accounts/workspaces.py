@@ -1,4 +1,5 @@
-"""Workspaces (one per site): creation, the list an operator may switch between, and working hours."""
+"""Workspaces (one per site): creation, the list an operator may switch between, working hours, and
+whether operators see only their groups' dialogs."""
 
 from __future__ import annotations
 
@@ -76,3 +77,16 @@ async def set_working_hours(session: AsyncSession, actor: Actor, hours: WorkingH
     workspace.working_hours = dict(schedule) if (schedule := stored_schedule(hours)) is not None else None
     await session.flush()
     return hours
+
+
+async def access_group_visibility(session: AsyncSession, actor: Actor) -> bool:
+    """Whether operators see only the dialogs of their groups (and of none, and their own); admins see all."""
+    actor.require(Permission.MANAGE_OPERATORS)
+    return (await access_workspace(session, actor)).restrict_to_groups
+
+
+async def set_group_visibility(session: AsyncSession, actor: Actor, *, restrict_to_groups: bool) -> None:
+    actor.require(Permission.MANAGE_OPERATORS)
+    workspace = await access_workspace(session, actor)
+    workspace.restrict_to_groups = restrict_to_groups
+    await session.flush()

@@ -3,6 +3,7 @@ overview supervisors watch (docs/inbox-api.md)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 
 from aiohttp import web
@@ -19,6 +20,7 @@ from conversations.queue_overview import presence_summary, queue_overview
 from conversations.routing import (
     return_to_bot,
     take_conversation,
+    transfer_targets,
     transfer_to_group,
     transfer_to_operator,
     unassign_conversation,
@@ -94,6 +96,14 @@ async def transfer(request: web.Request) -> web.Response:
                 tx.session, actor, _conversation_id(request), GroupId(body.group_id), now=_now(request)
             )
     return _conversation_response(conversation)
+
+
+@routes.get(r"/api/v1/conversations/{conversation_id:\d+}/transfer-targets")
+async def targets(request: web.Request) -> web.Response:
+    async with request.app[database_key].transaction() as tx:
+        actor = await api_actor(request, tx.session)
+        people = await transfer_targets(tx.session, actor, _conversation_id(request))
+    return json_response({"operators": [asdict(person) for person in people]})
 
 
 @routes.post(r"/api/v1/conversations/{conversation_id:\d+}/return-to-bot")

@@ -3,6 +3,9 @@ a dialog the operator may not see (the workspace restricts operators to their gr
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
+
 from sqlalchemy import ColumnElement, exists, not_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,7 +14,7 @@ from accounts.models import GroupMember, Membership, OperatorGroup, Workspace
 from accounts.roles import Role
 from conversations.models import Attachment, CannedReply, Contact, Conversation, Message, Tag
 from core.errors import NotFound
-from core.ids import CannedReplyId, ContactId, ConversationId, GroupId, MessageId, OperatorId, TagId
+from core.ids import CannedReplyId, ContactId, ConversationId, GroupId, MessageId, OperatorId, TagId, WorkspaceId
 
 
 def sees_every_group(actor: Actor) -> bool:
@@ -36,6 +39,77 @@ def visible_to(actor: Actor) -> ColumnElement[bool]:
     if actor.operator_id is not None:  # an API key acts for no one: no groups, nothing assigned
         allowed += [_my_groups(actor), Conversation.assignee_id == actor.operator_id]
     return or_(*allowed)
+
+
+@dataclass(frozen=True)
+class VisibilityScope:
+    """`visible_to` in Python, for deciding about many dialogs (live events, colleagues) without a
+    query each: everything, or dialogs of no group, of `group_ids`, and those assigned to `operator_id`."""
+
+    everything: bool
+    operator_id: OperatorId | None = None
+    group_ids: frozenset[GroupId] = frozenset()
+
+    def sees(self, group_id: GroupId | None, assignee_id: OperatorId | None) -> bool:
+        return (
+            self.everything
+            or group_id is None
+            or group_id in self.group_ids
+            or (self.operator_id is not None and assignee_id == self.operator_id)
+        )
+
+
+async def visibility_scope(session: AsyncSession, actor: Actor) -> VisibilityScope:
+    """What `actor` sees now. A person's role is read again (a long-lived socket keeps its actor);
+    one who is no longer a member of the workspace is NotFound."""
+    if actor.operator_id is not None:
+        role = await session.scalar(
+            select(Membership.role).where(
+                Membership.workspace_id == actor.workspace_id, Membership.operator_id == actor.operator_id
+            )
+        )
+        if role is None:
+            raise NotFound("Workspace not found.")
+        actor = replace(actor, role=Role(role))
+    scopes = await member_scopes(session, actor.workspace_id, {actor.operator_id: actor.role})
+    return scopes[actor.operator_id]
+
+
+async def member_scopes(
+    session: AsyncSession, workspace_id: WorkspaceId, roles: Mapping[OperatorId | None, Role]
+) -> dict[OperatorId | None, VisibilityScope]:
+    """The scopes of several members at once (`roles`: their current roles; None: an API key)."""
+    restricted = await session.scalar(select(Workspace.restrict_to_groups).where(Workspace.id == workspace_id))
+    people = [operator_id for operator_id, role in roles.items() if operator_id is not None and role is not Role.ADMIN]
+    groups: dict[OperatorId, set[GroupId]] = {}
+    if restricted and people:
+        rows = await session.execute(
+            select(GroupMember.operator_id, GroupMember.group_id).where(
+                GroupMember.workspace_id == workspace_id, GroupMember.operator_id.in_(people)
+            )
+        )
+        for operator_id, group_id in rows:
+            groups.setdefault(operator_id, set()).add(group_id)
+    return {
+        operator_id: VisibilityScope(
+            everything=not restricted or role is Role.ADMIN,  # as `sees_every_group`
+            operator_id=operator_id,
+            group_ids=frozenset(groups.get(operator_id, ())) if operator_id is not None else frozenset(),
+        )
+        for operator_id, role in roles.items()
+    }
+
+
+async def routing_of(
+    session: AsyncSession, workspace_id: WorkspaceId, conversation_ids: Collection[ConversationId]
+) -> dict[ConversationId, tuple[GroupId | None, OperatorId | None]]:
+    """Each conversation's group and assignee (what `VisibilityScope.sees` asks), in one query."""
+    rows = await session.execute(
+        select(Conversation.id, Conversation.group_id, Conversation.assignee_id).where(
+            Conversation.workspace_id == workspace_id, Conversation.id.in_(list(conversation_ids))
+        )
+    )
+    return {conversation_id: (group_id, assignee_id) for conversation_id, group_id, assignee_id in rows}
 
 
 async def access_conversation(

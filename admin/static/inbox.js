@@ -17,7 +17,6 @@
   var SLUG = root.dataset.slug;
   var ME = Number(root.dataset.operatorId);
   var MY_NAME = root.dataset.operatorName;
-  var SUPERVISOR = root.dataset.supervisor === "true";
   var LOCALE = document.documentElement.lang || "en";
   var CSRF = document.querySelector("meta[name=csrf-token]").content;
   var API = "/api/v1";
@@ -1000,40 +999,34 @@
     show(node, !!text);
   }
 
-  /* Transfer: to a group's queue or to an operator, both listed by GET /queue. */
+  /* Transfer: to a group's queue (GET /queue lists the groups) or to a colleague the server says
+     may get this dialog (GET /conversations/{id}/transfer-targets: where operators see only their
+     groups' dialogs, an operator gives one only to those who see it already). */
   function openTransfer() {
     var dialog = $("transfer-dialog");
     dialogError(dialog, null);
     $("transfer-groups").replaceChildren(el("li", { className: "muted", text: t("loading") }));
     $("transfer-operators").replaceChildren();
     dialog.showModal();
-    // The queue lists the operators of groups; an admin may also give dialogs to those in none.
-    var everyone = SUPERVISOR ? request("GET", "/operators") : Promise.resolve(null);
-    Promise.all([request("GET", "/queue"), everyone]).then(function (answers) {
+    Promise.all([request("GET", "/queue"), request("GET", conversationPath("/transfer-targets"))]).then(function (answers) {
       var result = answers[0];
       if (!result.ok) return dialogError(dialog, errorText(result));
       receiveQueue(result.data);
-      renderTransferChoices(result.data, answers[1] && answers[1].ok ? answers[1].data.operators : []);
+      var targets = answers[1];
+      // A server without the list: the operators of the groups, as before.
+      renderTransferChoices(result.data, targets.ok ? targets.data.operators : queueOperators(result.data));
     });
   }
 
-  function renderTransferChoices(queue, members) {
+  function renderTransferChoices(queue, people) {
     var groups = queue.groups || [];
     $("transfer-groups").replaceChildren.apply($("transfer-groups"), groups.map(function (group) {
       return choiceNode(t("to_group", { name: group.name }), group.waiting ? t("waiting", { count: group.waiting }) : "", {
         group_id: group.id,
       });
     }));
-    var people = queueOperators(queue);
-    var listed = {};
-    people.forEach(function (person) {
-      listed[person.id] = true;
-    });
-    members.forEach(function (member) {
-      if (listed[member.operator_id] || member.role === "editor" || !member.is_active) return;
-      people.push({ id: member.operator_id, name: member.display_name, presence: member.presence, capacity: member.capacity });
-    });
     $("transfer-operators").replaceChildren.apply($("transfer-operators"), people.map(function (person) {
+      state.operators[person.id] = person.name;
       var detail = presenceName(person.presence);
       if (person.load !== undefined) detail += " · " + t("load_of", { load: person.load, capacity: person.capacity });
       return choiceNode(person.name, detail, { operator_id: person.id });
@@ -1200,6 +1193,7 @@
 
   var fetchCanned = debounce(function () {
     var query = state.canned.query;
+    if (query === null) return; // the picker was closed meanwhile
     request("GET", "/canned-replies?q=" + encodeURIComponent(query)).then(function (result) {
       if (result.missing || result.status === 404) {
         state.features.canned = false;
@@ -1498,7 +1492,7 @@
 
   function receiveQueue(queue) {
     state.queue = queue;
-    queueOperators(queue).forEach(function (person) {
+    queueOperators(queue).concat(queue.operators || []).forEach(function (person) {
       state.operators[person.id] = person.name;
     });
     renderQueue();
@@ -1750,9 +1744,13 @@
     ["status", "owner", "assignee_id", "group_id"].forEach(function (name) {
       if (frame[name] !== undefined) change[name] = frame[name];
     });
-    var before = findItem(change.id) || (state.open && state.open.id === change.id ? state.open.conversation : null);
+    var listed = findItem(change.id);
+    var before = listed || (state.open && state.open.id === change.id ? state.open.conversation : null);
     if (change.assignee_id === ME || (before && before.assignee_id === ME)) schedulePresence();
+    // A frame that changes none of these tells of what it does not carry (its tags): reload the list.
+    var unchanged = !!listed && Object.keys(change).every(function (name) { return listed[name] === change[name]; });
     updateItem(change);
+    if (unchanged) scheduleList();
     scheduleCounts();
     if (state.open && state.open.id === frame.conversation_id && state.open.conversation) {
       state.open.conversation = Object.assign({}, state.open.conversation, change);
@@ -1880,7 +1878,10 @@
     });
     input.addEventListener("keydown", onComposerKey);
     input.addEventListener("input", onComposerInput);
-    input.addEventListener("blur", function () { setTimeout(closeCanned, 150); });
+    input.addEventListener("blur", function () {
+      // Late enough for a click in the picker; not if the composer has the focus again by then.
+      setTimeout(function () { if (document.activeElement !== input) closeCanned(); }, 150);
+    });
     $("file-input").addEventListener("change", onFilesChosen);
     wireDialogs();
     $("presence-select").addEventListener("change", changePresence);

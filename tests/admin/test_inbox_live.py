@@ -31,7 +31,13 @@ async def test_tagging_snoozing_and_waking_reach_operators_live(live_client: Cli
     headers = {"Authorization": f"Bearer {key.key}"}
     operators = await live_client.ws_connect("/api/v1/socket", headers=headers)
     url = f"/api/v1/conversations/{conversation.id}"
-    state = {"conversation_id": conversation.id, "owner": "queue", "assignee_id": None, "group_id": None}
+    state = {
+        "workspace_id": workspace.id,
+        "conversation_id": conversation.id,
+        "owner": "queue",
+        "assignee_id": None,
+        "group_id": None,
+    }
 
     assert (await live_client.post(f"{url}/tags", json={"tag_id": tag.id}, headers=headers)).status == 200
     assert await next_conversation_frame(operators) == {"type": "conversation", "status": "open", **state}

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from accounts.actors import Actor
 from accounts.groups import configure_group, create_group, set_operator_groups
 from accounts.models import Membership, Workspace
-from accounts.presence import Presence, set_capacity, set_presence
+from accounts.presence import Presence, note_inbox_activity, set_capacity, set_presence
 from accounts.roles import Role
 from conversations.assigner import Assigner
 from conversations.assignment import assign_waiting, queued_event, requeue_operator_dialogs
@@ -219,3 +219,16 @@ async def test_a_kick_for_a_queued_dialog_assigns_in_that_queue_between_sweeps(c
     assigner.kick(queued_event(admin.workspace_id, dialog, group_id))
     assert await assigner.assign_kicked() == 1
     assert (await assignees(committed_db, [dialog]))[dialog] == team[0].operator_id
+
+
+async def test_an_open_inbox_brings_an_operator_online_once_and_a_chosen_offline_sticks(db: Database) -> None:
+    _, _, [operator] = await support_team(db, operators=1)
+    async with db.transaction() as tx:
+        assert (await note_inbox_activity(tx.session, operator, now=NOW, opened=True)) is not None  # tab opened
+        await set_presence(tx.session, operator, Presence.OFFLINE, now=NOW)
+        later = await note_inbox_activity(tx.session, operator, now=NOW + timedelta(seconds=30), opened=False)
+        presence = await tx.session.scalar(
+            select(Membership.presence).where(Membership.operator_id == operator.operator_id)
+        )
+    assert later is None
+    assert presence == "offline"
