@@ -4,6 +4,7 @@ timer, so a crash mid-call still moves the dialog on by the timeout branch."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, assert_never
@@ -28,6 +29,7 @@ from flows.actions import (
     Close,
     Effect,
     HandOff,
+    HandoffReason,
     RemoveTag,
     ScheduleTimer,
     SendMessage,
@@ -40,6 +42,8 @@ from flows.models import FlowRun
 
 if TYPE_CHECKING:
     from bots.runtime import Turn
+
+log = logging.getLogger(__name__)
 
 # How long past a webhook's own timeout its deadline timer waits (the call normally answers first).
 WEBHOOK_GRACE = timedelta(seconds=5)
@@ -89,6 +93,11 @@ async def execute(turn: Turn, run: FlowRun, effect: Effect) -> Event | None:
         case AskAI(request_id, _):
             return AIResult(request_id, AIOutcome.HANDOFF, summary=AI_UNAVAILABLE)
         case HandOff(reason, group_id, group_name, summary):
+            if reason is HandoffReason.RUNAWAY:
+                log.warning(
+                    "a flow kept talking without the visitor; stopped and handed off",
+                    extra={"conversation": conversation.id, "flow_version": run.flow_version_id},
+                )
             if group_id is None and group_name:
                 group_id = await group_named(session, conversation.workspace_id, group_name)
             note = summary or reason.value

@@ -4,30 +4,62 @@ queue with the email on the contact and a summary note for the operator."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import pytest
 from playwright.async_api import Page, expect
 from sqlalchemy import select
 
+from accounts.actors import Actor
 from accounts.groups import configure_group, create_group
 from accounts.roles import Role
 from conversations.models import Contact, Conversation, Message
 from core.db import Database
 from flows.samples import welcome_flow
 from flows.store import create_flow, publish
-from tests.factories import make_actor, make_workspace
+from tests.factories import make_operator, make_workspace
+from tests.journeys.conftest import NewContext
+from tests.journeys.test_admin_journeys import log_in
+from tests.journeys.test_widget_journeys import LiveServer
 
 
-async def test_the_welcome_bot_greets_and_hands_the_visitor_to_support(committed_db: Database, page: Page) -> None:
+@pytest.fixture
+async def live_server(committed_db: Database, committed_url: str) -> AsyncIterator[LiveServer]:
+    server = LiveServer(committed_db, committed_url)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+def server_url(live_server: LiveServer) -> str:
+    """A server with its realtime hub: the operator's inbox updates live."""
+    return live_server.url
+
+
+async def test_the_welcome_bot_greets_and_hands_the_visitor_to_support(
+    committed_db: Database, page: Page, new_context: NewContext
+) -> None:
     async with committed_db.transaction() as tx:
         workspace = await make_workspace(tx.session, slug="demo", name="Demo")
-        admin = await make_actor(tx.session, role=Role.ADMIN, workspace=workspace)
+        olga = await make_operator(tx.session, workspace=workspace, role=Role.ADMIN, email="olga@demo.test")
+        admin = Actor(workspace.id, workspace.slug, Role.ADMIN, olga.id)
         group = await create_group(tx.session, admin, "Support")
         await configure_group(
             tx.session, admin, group.id, policy="round_robin", requeue_on_offline=True, is_default=True
         )
         flow = await create_flow(tx.session, admin, "Welcome bot", welcome_flow("en"))
         await publish(tx.session, admin, flow.id, at=datetime.now(UTC))
+
+    inbox = await (await new_context()).new_page()  # Olga watches the queue
+    await inbox.goto("/login")
+    await log_in(inbox, "olga@demo.test")
+    await expect(inbox).to_have_url(re.compile(r"/w/demo/inbox$"))
+    await inbox.get_by_test_id("view-unassigned").click()
 
     await page.goto("/demo")
     await page.get_by_test_id("launcher").click()
@@ -59,3 +91,11 @@ async def test_the_welcome_bot_greets_and_hands_the_visitor_to_support(committed
     assert contact.email == "ann@example.com"
     assert (conversation.owner, conversation.group_id) == ("queue", group.id)
     assert any("asked for a person" in note for note in notes)
+
+    # The operator gets it: in Unassigned, live, with the bot's summary as a note and the email.
+    dialog = inbox.get_by_test_id("conversation-item")
+    await expect(dialog).to_have_count(1)
+    await dialog.click()
+    history = inbox.get_by_test_id("conversation").get_by_test_id("message")
+    await expect(history.filter(has_text="asked for a person")).to_have_attribute("data-author", "note")
+    await expect(history.filter(has_text="How can we help?")).to_have_attribute("data-author", "bot")

@@ -1,24 +1,27 @@
-"""Issue 4 on two `firstline serve` processes with their own assigners on one database: 50 dialogs
-wait while 5 operators of capacity 3 come online at once, some through each process. Every dialog
-is assigned at most once, nobody gets more than 3, the 15 longest-waiting go first; an operator
-who goes offline sends exactly their dialogs back to the queue."""
+"""Two `firstline serve` processes, each with its own assigner and bot, on one database. Issue 4: 50
+dialogs wait while 5 operators of capacity 3 come online at once, some through each process; every
+dialog is assigned at most once, nobody gets more than 3, the 15 longest-waiting go first; an
+operator who goes offline sends exactly their dialogs back to the queue. Issue 5: a flow's wait
+timer, claimed by both processes' ticks, fires once."""
 
 import asyncio
 import re
 from collections import Counter
+from datetime import UTC, datetime
 
 import aiohttp
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from accounts.groups import configure_group, create_group, set_operator_groups
 from accounts.presence import set_capacity
 from accounts.roles import Role
-from conversations.models import Conversation
+from conversations.models import Conversation, Message
 from core.db import Database
 from core.ids import ConversationId, OperatorId
+from flows.store import create_flow, publish
 from tests.conversations.test_assignment import queue_dialogs
 from tests.factories import PASSWORD, make_actor, make_operator, make_workspace
-from tests.journeys.test_two_processes import two_servers  # noqa: F401  (the fixture)
+from tests.journeys.test_two_processes import receive, two_servers  # noqa: F401  (the fixture)
 
 OPERATORS, CAPACITY, DIALOGS = 5, 3, 50
 CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
@@ -115,3 +118,45 @@ async def test_operators_coming_online_through_two_processes_get_each_dialog_onc
         assert all(after[dialog] == assignees[dialog] for dialog in taken if dialog not in theirs)
     finally:
         await asyncio.gather(*(http.close() for http in sessions))
+
+
+WAIT_FLOW = {
+    "schema": 1,
+    "start": "hello",
+    "triggers": [{"type": "chat_opened"}],
+    "nodes": [
+        {"kind": "message", "id": "hello", "text": "Hello!", "next": "pause"},
+        {"kind": "wait", "id": "pause", "seconds": 2, "next": "later"},
+        {"kind": "message", "id": "later", "text": "Still there?"},
+    ],
+}
+
+
+async def test_a_wait_timer_fires_once_with_two_processes_ticking(
+    committed_db: Database,
+    two_servers: tuple[str, str],  # noqa: F811  (the fixture)
+) -> None:
+    async with committed_db.transaction() as tx:
+        workspace = await make_workspace(tx.session, slug="acme")
+        admin = await make_actor(tx.session, role=Role.ADMIN, workspace=workspace)
+        flow = await create_flow(tx.session, admin, "Nudge", WAIT_FLOW)
+        await publish(tx.session, admin, flow.id, at=datetime.now(UTC))
+    async with aiohttp.ClientSession() as http:
+        widgets = []
+        for base in two_servers:  # one visitor on each process
+            session = await (await http.post(f"{base}/widget/v1/acme/session", json={})).json()
+            widget = await http.ws_connect(f"{base}/widget/v1/acme/socket")
+            await widget.send_json({"type": "hello", "token": session["token"], "last_seq": 0})
+            await receive(widget, lambda frame: frame["type"] == "ready")
+            await widget.send_json({"type": "open"})
+            widgets.append(widget)
+        for widget in widgets:
+            nudge = await receive(widget, lambda frame: frame["type"] == "message" and frame["message"]["seq"] == 2)
+            assert nudge["message"]["text"] == "Still there?"
+            await widget.close()
+    await asyncio.sleep(2.5)  # both processes ticked again: a second firing would show now
+    async with committed_db.transaction() as tx:
+        nudges = await tx.session.scalar(
+            select(func.count()).select_from(Message).where(Message.body == "Still there?")
+        )
+    assert nudges == 2  # one per visitor, never twice
