@@ -36,8 +36,7 @@ from accounts.models import GroupMember, Membership, Operator, OperatorGroup
 from accounts.roles import Role
 from accounts.workspaces import create_workspace
 from bench.load_generator import raise_open_files_limit
-from bench.processes import free_port, wait_until_ready
-from bench.widget_load import Children, _child_environment
+from bench.widget_load import Children, _child_environment, serve_firstline
 from channels.web_widget.tokens import Visitor, VisitorTokens
 from conversations.assignment import assign_waiting
 from core.db import Database, create_engine
@@ -201,21 +200,10 @@ def _live(
 ) -> None:
     asyncio.run(ensure_database_exists(server_url, "firstline"))
     url = server_url.rsplit("/", 1)[0] + "/firstline"
-    port = free_port()
-    firstline_env = {
-        **env,
-        "DATABASE_URL": url,
-        "FIRSTLINE_SECRET_KEY": SECRET_KEY,
-        "FIRSTLINE_PORT": str(port),
-        "FIRSTLINE_LOG_LEVEL": "WARNING",
-        "FIRSTLINE_DATA_DIR": str(scratch / "data"),
-    }
-    command = [str(Path(sys.executable).with_name("firstline")), "serve"]
-    process = children.start(command, env=firstline_env, log=scratch / "firstline.log")
-    wait_until_ready(f"http://127.0.0.1:{port}/readyz", process, deadline_seconds=120)
+    _, base = serve_firstline(children, env, scratch, url, SECRET_KEY)
     workspace_id, key = asyncio.run(_live_team(url))
     for rate in rates:
-        assigned, stored = asyncio.run(_open_dialogs(f"http://127.0.0.1:{port}", workspace_id, key, rate, seconds))
+        assigned, stored = asyncio.run(_open_dialogs(base, workspace_id, key, rate, seconds))
         print(f"live, {rate:g} new dialogs/s for {seconds:g} s, {OPERATORS} operators online (round robin):")
         print(f"    visitor's first message -> its dialog's `assigned` at the operator socket: {_describe(assigned)}")
         print(f"    baseline, the same message -> the same socket: {_describe(stored)}")

@@ -33,8 +33,7 @@ import aiohttp
 
 from accounts.workspaces import create_workspace
 from bench.load_generator import raise_open_files_limit
-from bench.processes import free_port, wait_until_ready
-from bench.widget_load import Children, _child_environment
+from bench.widget_load import Children, _child_environment, serve_firstline
 from channels.web_widget.tokens import Visitor, VisitorTokens
 from core.db import Database, create_engine
 from core.embedded_db import embedded_postgres
@@ -137,20 +136,8 @@ def _end_to_end(seconds: float, visitors: int, rates: list[float]) -> list[tuple
             with embedded_postgres(scratch / "pg") as server:
                 asyncio.run(ensure_database_exists(server.url(), "firstline"))
                 url = server.url("firstline")
-                port = free_port()
-                firstline_env = {
-                    **env,
-                    "DATABASE_URL": url,
-                    "FIRSTLINE_SECRET_KEY": SECRET_KEY,
-                    "FIRSTLINE_PORT": str(port),
-                    "FIRSTLINE_LOG_LEVEL": "WARNING",
-                    "FIRSTLINE_DATA_DIR": str(scratch / "data"),
-                }
-                command = [str(Path(sys.executable).with_name("firstline")), "serve"]
-                process = children.start(command, env=firstline_env, log=scratch / "firstline.log")
-                wait_until_ready(f"http://127.0.0.1:{port}/readyz", process, deadline_seconds=120)
+                process, base = serve_firstline(children, env, scratch, url, SECRET_KEY)
                 bot_workspace, plain_workspace = asyncio.run(_seed(url))
-                base = f"http://127.0.0.1:{port}"
                 if os.environ.get("FLOWS_BOT_SPY"):  # profile the server while the bot answers
                     subprocess.Popen(
                         [

@@ -162,6 +162,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     RESULTS.write_text(report + "\n")
 
 
+def serve_firstline(
+    children: Children, env: dict[str, str], scratch: Path, database_url: str, secret_key: str
+) -> tuple[subprocess.Popen[bytes], str]:
+    """A `firstline serve` process on `database_url`, ready; the process and its base URL."""
+    port = free_port()
+    firstline_env = {
+        **env,
+        "DATABASE_URL": database_url,
+        "FIRSTLINE_SECRET_KEY": secret_key,
+        "FIRSTLINE_PORT": str(port),
+        "FIRSTLINE_LOG_LEVEL": "WARNING",
+        "FIRSTLINE_DATA_DIR": str(scratch / "data"),
+    }
+    command = [str(Path(sys.executable).with_name("firstline")), "serve"]
+    process = children.start(command, env=firstline_env, log=scratch / "firstline.log")
+    wait_until_ready(f"http://127.0.0.1:{port}/readyz", process, deadline_seconds=READY_SECONDS)
+    return process, f"http://127.0.0.1:{port}"
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 

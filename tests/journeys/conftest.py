@@ -15,6 +15,7 @@ from core.app import build_app
 from core.config import HttpSettings
 from core.db import Database
 from tests.factories import make_settings
+from tests.journeys.live_server import LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -47,9 +48,25 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @pytest.fixture
-async def server_url(committed_db: Database) -> AsyncIterator[str]:
-    """The app's origin, e.g. http://127.0.0.1:41234. The socket is bound first so that the app's
-    configured base URL (used in invitation links) is the address the browser really reaches."""
+def live_server(committed_db: Database, committed_url: str) -> LiveServer:
+    """The app with its realtime hub, for modules with `REALTIME = True`: `server_url` starts it."""
+    return LiveServer(committed_db, committed_url)
+
+
+@pytest.fixture
+async def server_url(request: pytest.FixtureRequest, committed_db: Database) -> AsyncIterator[str]:
+    """The app's origin, e.g. http://127.0.0.1:41234. A module with `REALTIME = True` gets the app
+    with its realtime hub listening (`live_server`); the others one without. The socket is bound
+    first so that the app's configured base URL (used in invitation links) is the address the
+    browser really reaches."""
+    if getattr(request.module, "REALTIME", False):
+        live: LiveServer = request.getfixturevalue("live_server")
+        await live.start()
+        try:
+            yield live.url
+        finally:
+            await live.stop()
+        return
     listening = get_port_socket("127.0.0.1", 0, socket.AF_INET)
     port: int = listening.getsockname()[1]
     settings = make_settings(http=HttpSettings(host="127.0.0.1", port=port))

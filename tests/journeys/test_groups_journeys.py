@@ -6,10 +6,8 @@ may see it."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import pytest
 from playwright.async_api import Error, Page, expect
 
 from accounts.roles import Role
@@ -18,23 +16,8 @@ from tests.conversations.inbox_data import make_conversation, make_group
 from tests.factories import make_operator, make_workspace
 from tests.journeys.conftest import NewContext
 from tests.journeys.test_admin_journeys import SCREENSHOTS, log_in, navigation
-from tests.journeys.test_widget_journeys import LiveServer
 
-
-@pytest.fixture
-async def live_server(committed_db: Database, committed_url: str) -> AsyncIterator[LiveServer]:
-    server = LiveServer(committed_db, committed_url)
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-def server_url(live_server: LiveServer) -> str:
-    """Replaces the journeys' server (tests/journeys/conftest.py) for this module."""
-    return live_server.url
+REALTIME = True  # the app with its realtime hub: pages and widgets update live (conftest)
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,7 @@ on a phone too, and its keyboard shortcuts open conversations."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
-import pytest
 from playwright.async_api import Error, FilePayload, Locator, Page, ViewportSize, expect
 from sqlalchemy import select
 
@@ -20,26 +18,12 @@ from core.db import Database
 from tests.factories import make_operator, make_workspace
 from tests.journeys.conftest import NewContext
 from tests.journeys.test_admin_journeys import PHONE, SCREENSHOTS, has_no_horizontal_scroll, log_in, russian
-from tests.journeys.test_widget_journeys import LiveServer, tiny_png
+from tests.journeys.test_widget_journeys import tiny_png
+
+REALTIME = True  # the app with its realtime hub: pages and widgets update live (conftest)
 
 NOTE_BACKGROUND = "rgb(255, 248, 219)"
 STOCK_REPLY = "Yes, it is in stock and ships within a day."
-
-
-@pytest.fixture
-async def live_server(committed_db: Database, committed_url: str) -> AsyncIterator[LiveServer]:
-    server = LiveServer(committed_db, committed_url)
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-def server_url(live_server: LiveServer) -> str:
-    """Replaces the journeys' server (tests/journeys/conftest.py) for this module."""
-    return live_server.url
 
 
 async def seed_demo(db: Database) -> None:

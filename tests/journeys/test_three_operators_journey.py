@@ -13,9 +13,7 @@ have been kicked."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
-import pytest
 from playwright.async_api import Error, Locator, Page, expect
 from sqlalchemy import select
 
@@ -33,7 +31,8 @@ from core.db import Database
 from tests.factories import make_operator, make_workspace
 from tests.journeys.conftest import NewContext
 from tests.journeys.test_admin_journeys import SCREENSHOTS, log_in
-from tests.journeys.test_widget_journeys import LiveServer
+
+REALTIME = True  # the app with its realtime hub: pages and widgets update live (conftest)
 
 CAPACITY = 2
 SHIPPING_REPLY = "Orders ship within one business day; a tracking link follows by email."
@@ -42,22 +41,6 @@ FIRST_QUESTION = "When will my order ship?"
 SECOND_QUESTION = "Can I change my delivery address?"
 THIRD_QUESTION = "Do you ship to Norway?"
 NOTE_BACKGROUND = "rgb(255, 248, 219)"
-
-
-@pytest.fixture
-async def live_server(committed_db: Database, committed_url: str) -> AsyncIterator[LiveServer]:
-    server = LiveServer(committed_db, committed_url)
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-def server_url(live_server: LiveServer) -> str:
-    """Replaces the journeys' server (tests/journeys/conftest.py) for this module."""
-    return live_server.url
 
 
 async def seed(db: Database) -> None:

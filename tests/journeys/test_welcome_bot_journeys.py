@@ -5,10 +5,8 @@ queue with the email on the contact and a summary note for the operator."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import pytest
 from playwright.async_api import Page, expect
 from sqlalchemy import select
 
@@ -22,23 +20,8 @@ from flows.store import create_flow, publish
 from tests.factories import make_operator, make_workspace
 from tests.journeys.conftest import NewContext
 from tests.journeys.test_admin_journeys import log_in
-from tests.journeys.test_widget_journeys import LiveServer
 
-
-@pytest.fixture
-async def live_server(committed_db: Database, committed_url: str) -> AsyncIterator[LiveServer]:
-    server = LiveServer(committed_db, committed_url)
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-def server_url(live_server: LiveServer) -> str:
-    """A server with its realtime hub: the operator's inbox updates live."""
-    return live_server.url
+REALTIME = True  # the app with its realtime hub: pages and widgets update live (conftest)
 
 
 async def test_the_welcome_bot_greets_and_hands_the_visitor_to_support(

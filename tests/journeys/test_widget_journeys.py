@@ -5,14 +5,10 @@ reload; an operator's typing, read receipt and reply reach the widget."""
 from __future__ import annotations
 
 import re
-import socket
 import struct
 import zlib
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import pytest
-from aiohttp.test_utils import TestServer, get_port_socket
 from playwright.async_api import APIRequestContext, FilePayload, Locator, Page, expect
 from sqlalchemy import select
 
@@ -20,68 +16,15 @@ from accounts.api_keys import create_api_key
 from accounts.roles import Role
 from conversations.models import Message
 from conversations.outbound import reply_as_operator
-from core.app import build_app
-from core.config import DatabaseSettings, HttpSettings
 from core.db import Database
-from core.keys import hub_key
-from tests.factories import make_actor, make_settings, make_workspace
+from tests.factories import make_actor, make_workspace
 from tests.journeys.conftest import NewContext
+from tests.journeys.live_server import LiveServer
 from tests.journeys.test_admin_journeys import PHONE, SCREENSHOTS
 
+REALTIME = True  # the app with its realtime hub: pages and widgets update live (conftest)
+
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-
-
-class LiveServer:
-    """The whole app on one loopback port that can be stopped and started again (a deploy, a crash),
-    with the database URL its realtime hub LISTENs on, so operators' replies, typing and read
-    receipts reach the visitor's socket as in production."""
-
-    def __init__(self, database: Database, database_url: str) -> None:
-        self._database = database
-        self._database_url = database_url
-        self._listening: socket.socket | None = get_port_socket("127.0.0.1", 0, socket.AF_INET)
-        self.port: int = self._listening.getsockname()[1]
-        self._server: TestServer | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        listening = self._listening or get_port_socket("127.0.0.1", self.port, socket.AF_INET)
-        self._listening = listening
-        database = DatabaseSettings(url=self._database_url)
-        settings = make_settings(http=HttpSettings(host="127.0.0.1", port=self.port), database=database)
-        app = build_app(settings, database=self._database)
-        self._server = TestServer(
-            app, host="127.0.0.1", port=self.port, socket_factory=lambda host, port, family: listening
-        )
-        await self._server.start_server()
-        await app[hub_key].connected.wait()
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            await self._server.close()
-            self._server = None
-        if self._listening is not None:
-            self._listening.close()
-            self._listening = None
-
-
-@pytest.fixture
-async def live_server(committed_db: Database, committed_url: str) -> AsyncIterator[LiveServer]:
-    server = LiveServer(committed_db, committed_url)
-    await server.start()
-    try:
-        yield server
-    finally:
-        await server.stop()
-
-
-@pytest.fixture
-def server_url(live_server: LiveServer) -> str:
-    """Replaces the journeys' server (tests/journeys/conftest.py) for this module."""
-    return live_server.url
 
 
 async def stored_messages(db: Database) -> list[tuple[str, str, str]]:
