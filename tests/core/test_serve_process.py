@@ -137,6 +137,20 @@ async def admin_row(data_dir: Path) -> tuple[object, ...]:
         await engine.dispose()
 
 
+async def demo_bot(data_dir: Path) -> tuple[object, ...]:
+    """The demo's live flows and whether new dialogs start with the bot."""
+    engine = create_async_engine(embedded_server(data_dir).url(EMBEDDED_DATABASE), poolclass=NullPool)
+    try:
+        async with asyncio.timeout(STOP_SECONDS), engine.connect() as connection:
+            live = await connection.scalars(
+                text("SELECT f.name FROM flows f JOIN flow_versions v ON v.id = f.published_version_id ORDER BY 1")
+            )
+            greets = await connection.scalar(text("SELECT bot_greets FROM workspaces WHERE slug = 'demo'"))
+            return tuple(live), greets
+    finally:
+        await engine.dispose()
+
+
 def record_startup_times(cold: float, warm: float) -> None:
     report = (
         f"cold start (empty data dir -> first 200 from /readyz): {cold:.2f} s\n"
@@ -155,6 +169,7 @@ async def test_demo_serves_logs_in_stops_on_ctrl_c_and_restarts_on_the_same_data
     assert ADMIN_PASSWORD not in banner
     assert (await log_in(first.base_url)).startswith("/w/demo/")
     admin = await admin_row(launcher.data_dir)
+    assert await demo_bot(launcher.data_dir) == (("Welcome bot",), True)  # a published welcome bot greets
 
     first.process.send_signal(signal.SIGINT)
     assert await first.wait_exit() == CLEAN_SIGINT_EXIT, first.output()
@@ -169,6 +184,7 @@ async def test_demo_serves_logs_in_stops_on_ctrl_c_and_restarts_on_the_same_data
     assert ADMIN_PASSWORD not in banner
     assert (await log_in(second.base_url)).startswith("/w/demo/")
     assert await admin_row(launcher.data_dir) == admin, "the restart must reuse the stored admin"
+    assert await demo_bot(launcher.data_dir) == (("Welcome bot",), True)  # not seeded twice
 
     second.process.send_signal(signal.SIGINT)
     assert await second.wait_exit() == CLEAN_SIGINT_EXIT, second.output()
