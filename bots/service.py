@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import aiohttp
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import Workspace
@@ -20,7 +20,7 @@ from bots.runtime import deliver_result, fire_one_timer, greet, greeting_flow, h
 from bots.webhooks import call_webhook
 from conversations.bot_actions import open_for_bot
 from conversations.messages import view_of
-from conversations.models import Conversation
+from conversations.models import Conversation, Message
 from core.clock import Clock
 from core.db import Database
 from core.ids import ContactId, ConversationId, WorkspaceId
@@ -142,8 +142,12 @@ class BotService:
 
 
 def _missed_query(before: datetime) -> Select[ConversationId]:
-    last_visitor = (
-        select(func.max(FlowRun.handled_seq)).where(FlowRun.conversation_id == Conversation.id).scalar_subquery()
+    """Bot-owned open dialogs with a visitor message after the last one any run consumed."""
+    handled = select(func.max(FlowRun.handled_seq)).where(FlowRun.conversation_id == Conversation.id).scalar_subquery()
+    unanswered = exists().where(
+        Message.conversation_id == Conversation.id,
+        Message.author == "visitor",
+        Message.seq > func.coalesce(handled, 0),
     )
     return (
         select(Conversation.id)
@@ -151,7 +155,7 @@ def _missed_query(before: datetime) -> Select[ConversationId]:
             Conversation.owner == "bot",
             Conversation.status == "open",
             Conversation.last_message_at < before,
-            Conversation.last_seq > func.coalesce(last_visitor, 0),
+            unanswered,
         )
         .limit(SWEEP_BATCH)
     )

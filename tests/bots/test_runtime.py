@@ -254,3 +254,18 @@ async def test_a_goto_starts_the_other_flow(db: Database, http: aiohttp.ClientSe
     conversation_id = await BotService(db, FrozenClock(T0), http).chat_opened(admin.workspace_id, contact_id, "web")
     assert conversation_id is not None
     assert [m.body for m in await bot_messages(db, conversation_id)] == ["This is the second flow."]
+
+
+async def test_the_sweep_answers_a_message_no_process_answered_and_only_that(
+    db: Database, http: aiohttp.ClientSession
+) -> None:
+    admin = await workspace_with_welcome_bot(db)
+    contact_id = await visitor(db, admin)
+    bots = BotService(db, FrozenClock(T0), http)
+    conversation_id = await bots.chat_opened(admin.workspace_id, contact_id, "web")
+    assert conversation_id is not None
+    await write(db, admin, "3", "s1")  # stored, then the process died before the bot answered
+    later = BotService(db, FrozenClock(T0 + timedelta(seconds=10)), http)
+    assert await later.sweep_missed() == 1
+    assert (await bot_messages(db, conversation_id))[-1].body.startswith("Start is free")
+    assert await later.sweep_missed() == 0  # answered: nothing left, though the bot spoke last
