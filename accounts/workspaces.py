@@ -51,6 +51,11 @@ async def list_workspaces_of(session: AsyncSession, operator_id: OperatorId) -> 
     return [WorkspaceChoice(slug=row.slug, name=row.name, role=Role(row.role)) for row in rows]
 
 
+async def workspace_locale(session: AsyncSession, workspace_id: WorkspaceId) -> str:
+    """The workspace's own language: what it writes in when no person's language applies."""
+    return str(await session.scalar(select(Workspace.default_locale).where(Workspace.id == workspace_id)) or "en")
+
+
 async def bot_greets(session: AsyncSession, workspace_id: WorkspaceId) -> bool:
     """Whether new dialogs start with the bot (a live flow greets or answers them)."""
     return bool(await session.scalar(select(Workspace.bot_greets).where(Workspace.id == workspace_id)))

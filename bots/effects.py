@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, assert_never
 
+from bots.notes import note_to_operators
 from bots.runs import cancel_timer, schedule_timer
 from channels.base import ChannelKind
 from channels.rendering import render_buttons
@@ -16,10 +17,10 @@ from conversations.bot_actions import (
     close_by_bot,
     group_named,
     hand_off_to_queue,
-    note_for_operators,
     send_as_bot,
     tag_by_bot,
 )
+from core.i18n import N_
 from core.ids import FlowRunId
 from flows.actions import (
     AddTag,
@@ -101,7 +102,7 @@ async def execute(turn: Turn, run: FlowRun, effect: Effect) -> Event | None:
             if group_id is None and group_name:
                 group_id = await group_named(session, conversation.workspace_id, group_name)
             note = summary or reason.value
-            await note_for_operators(session, conversation, text=f"Bot: {note}", at=now)
+            await note_to_operators(turn, N_("Bot: {note}"), note=note)
             await hand_off_to_queue(session, conversation, group_id, at=now)
         case Close():
             await close_by_bot(session, conversation, at=now)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bots.effects import Followup, execute
 from bots.facts import facts_for
+from bots.notes import note_to_operators
 from bots.runs import (
     active_run,
     begin_run,
@@ -26,8 +27,9 @@ from bots.runs import (
     run_state,
     save_state,
 )
-from conversations.bot_actions import hand_off_to_queue, lock_conversation, note_for_operators
+from conversations.bot_actions import hand_off_to_queue, lock_conversation
 from conversations.models import Contact, Conversation, Message
+from core.i18n import N_
 from core.ids import ConversationId, FlowRunId, WorkspaceId
 from flows.actions import Action, effects, traces
 from flows.engine import start_run, step
@@ -38,7 +40,7 @@ from flows.state import RunState
 from flows.store import Published, published_flows, published_version
 from flows.triggers import ChatOpened, MessageArrived, Occurrence, matching_trigger
 
-NO_FLOW_NOTE = "The bot had no flow for this message and passed the dialog on."
+NO_FLOW_NOTE = N_("The bot had no flow for this message and passed the dialog on.")
 
 
 @dataclass
@@ -186,7 +188,7 @@ async def _start_by_message(turn: Turn, message: Message) -> FlowRun | None:
     occurrence = MessageArrived(message.body, is_first=is_first)
     published = await _triggered(turn.session, turn.conversation.workspace_id, occurrence)
     if published is None:
-        await note_for_operators(turn.session, turn.conversation, text=NO_FLOW_NOTE, at=turn.now)
+        await note_to_operators(turn, NO_FLOW_NOTE)
         await hand_off_to_queue(turn.session, turn.conversation, None, at=turn.now)
         return None
     return await _start(turn, published, handled_seq=message.seq)

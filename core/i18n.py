@@ -3,6 +3,7 @@ language of the current request, and negotiation from the operator's setting or 
 
 from __future__ import annotations
 
+import functools
 import gettext as stdlib_gettext
 import io
 from collections.abc import Callable, Mapping
@@ -39,6 +40,13 @@ def load_catalogs(directory: Path = CATALOG_DIR) -> Catalogs:
         compiled.seek(0)
         catalogs[locale] = stdlib_gettext.GNUTranslations(compiled)
     return catalogs
+
+
+@functools.cache
+def bundled_catalogs() -> Catalogs:
+    """The catalogs shipped with Firstline, loaded once per process: for text written outside a
+    request (a bot's note to operators, in the workspace's language)."""
+    return load_catalogs()
 
 
 def activate(catalogs: Catalogs, locale: str) -> None:

@@ -44,7 +44,7 @@ KEYWORDS = {
 
 def extracted_messages() -> set[str]:
     found: set[str] = set()
-    for package in ("core", "accounts", "admin", "billing", "channels", "conversations", "flows"):
+    for package in ("core", "accounts", "admin", "billing", "bots", "channels", "conversations", "flows"):
         method_map = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
         options = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
         for _, _, message, _, _ in extract_from_dir(ROOT / package, method_map, options, keywords=KEYWORDS):

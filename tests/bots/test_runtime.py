@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from accounts.actors import Actor
 from accounts.groups import configure_group, create_group
+from accounts.models import Workspace
 from bots.service import BotService
 from channels.base import ChannelKind, InboundMessage
 from conversations.contacts import contact_for_address
@@ -269,3 +270,25 @@ async def test_the_sweep_answers_a_message_no_process_answered_and_only_that(
     assert await later.sweep_missed() == 1
     assert (await bot_messages(db, conversation_id))[-1].body.startswith("Start is free")
     assert await later.sweep_missed() == 0  # answered: nothing left, though the bot spoke last
+
+
+async def test_with_no_flow_for_the_message_the_bot_passes_the_dialog_on_in_the_workspaces_language(
+    db: Database, http: aiohttp.ClientSession
+) -> None:
+    async with db.transaction() as tx:
+        admin = await make_actor(tx.session)
+        await tx.session.execute(
+            update(Workspace).where(Workspace.id == admin.workspace_id).values(default_locale="ru")
+        )
+    pricing_only = {
+        "schema": 1,
+        "start": "price",
+        "triggers": [{"type": "keyword", "keywords": ["цена"]}],
+        "nodes": [{"kind": "message", "id": "price", "text": "Тариф Start бесплатный."}],
+    }
+    await publish_flow(db, admin, pricing_only, name="Цены")
+    conversation_id = await write(db, admin, "Здравствуйте", "n1", address="ru-visitor")
+    await BotService(db, FrozenClock(T0), http).messages_arrived(conversation_id)
+    assert (await conversation_of(db, conversation_id)).owner == "queue"
+    notes = [m.body for m in await bot_messages(db, conversation_id) if m.author == "note"]
+    assert notes == ["У бота нет сценария для этого сообщения, и он передал диалог дальше."]
