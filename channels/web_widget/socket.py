@@ -37,6 +37,7 @@ from conversations.inbound import Received, current_conversation, receive_messag
 from conversations.lifecycle import mark_read_by_visitor
 from conversations.messages import messages_after
 from conversations.models import Conversation
+from conversations.queries import view_of_conversation
 from core.errors import InvalidInput, NotFound
 from core.ids import ContactId, ConversationId
 from core.keys import BotAnswer, bots_key, catalogs_key, clock_key, database_key, hub_key, open_sockets_key
@@ -262,8 +263,11 @@ class VisitorConnection:
             await self._send_messages([dict(message)])
 
     async def _chat_opened(self) -> None:
-        """The welcome bot may greet in a new dialog: the widget follows it and gets the greeting now."""
+        """The welcome bot may greet in a new dialog: the widget follows it and gets the greeting now.
+        Opening more often than messages may be sent is ignored (each open looks the dialog up)."""
         assert self._contact_id is not None
+        if self._limiter.retry_after("open"):
+            return
         async with self._turn:
             opened = await self._app[bots_key].chat_opened(self._workspace.id, self._contact_id, ChannelKind.WEB.value)
             if opened is not None:
@@ -389,12 +393,4 @@ def _int(value: object) -> int:
 
 
 def _conversation_json(conversation: Conversation | None) -> dict[str, object] | None:
-    if conversation is None:
-        return None
-    return {
-        "id": conversation.id,
-        "status": conversation.status,
-        "last_seq": conversation.last_seq,
-        "visitor_read_seq": conversation.visitor_read_seq,
-        "operator_read_seq": conversation.operator_read_seq,
-    }
+    return None if conversation is None else view_of_conversation(conversation).for_visitor()
