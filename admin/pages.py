@@ -12,7 +12,7 @@ from core.keys import database_key
 
 routes = web.RouteTableDef()
 # Sections whose own pages replace this placeholder as their issues land.
-UPCOMING = frozenset({"knowledge-base", "broadcasts"})
+UPCOMING = frozenset({"broadcasts"})
 
 
 @routes.get("/")
@@ -33,7 +33,7 @@ async def workspace_home(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(landing_path(visit.actor.workspace_slug, visit))
 
 
-@routes.get(r"/w/{slug}/{section:knowledge-base|broadcasts}")
+@routes.get(r"/w/{slug}/{section:broadcasts}")
 async def section_page(request: web.Request) -> web.StreamResponse:
     name = request.match_info["section"]
     section = next(s for s in SECTIONS if s.slug == name)

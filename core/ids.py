@@ -17,6 +17,9 @@ CannedReplyId = NewType("CannedReplyId", int)
 FlowId = NewType("FlowId", int)
 FlowVersionId = NewType("FlowVersionId", int)
 FlowRunId = NewType("FlowRunId", int)
+CategoryId = NewType("CategoryId", int)
+ArticleId = NewType("ArticleId", int)
+ArticleRevisionId = NewType("ArticleRevisionId", int)
 
 # Every id type above; the database maps each to BIGINT.
 ALL_ID_TYPES = (
@@ -35,4 +38,7 @@ ALL_ID_TYPES = (
     FlowId,
     FlowVersionId,
     FlowRunId,
+    CategoryId,
+    ArticleId,
+    ArticleRevisionId,
 )

@@ -8,6 +8,7 @@ import billing.models  # noqa: F401
 import channels.web_widget.models  # noqa: F401
 import conversations.models  # noqa: F401
 import flows.models  # noqa: F401
+import knowledge_base.models  # noqa: F401
 from core.db import Base
 
 connection = context.config.attributes["connection"]

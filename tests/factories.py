@@ -29,6 +29,7 @@ def import_all_models() -> None:
     import channels.web_widget.models  # noqa: F401
     import conversations.models  # noqa: F401
     import flows.models  # noqa: F401
+    import knowledge_base.models  # noqa: F401
 
 
 def make_settings(**overrides: object) -> Settings:

@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "accounts", "admin", "billing", "bots", "channels", "conversations", "flows")
+PACKAGES = ("core", "accounts", "admin", "billing", "bots", "channels", "conversations", "flows", "knowledge_base")
 TENANT_MODELS = (
     "Membership",
     "OperatorGroup",
@@ -17,6 +17,9 @@ TENANT_MODELS = (
     "Message",
     "Attachment",
     "WidgetSettings",
+    "Category",
+    "Article",
+    "ArticleRevision",
 )
 ACCESS_MODULES = {ROOT / "accounts" / "access.py", ROOT / "conversations" / "access.py"}
 

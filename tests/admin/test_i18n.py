@@ -44,7 +44,17 @@ KEYWORDS = {
 
 def extracted_messages() -> set[str]:
     found: set[str] = set()
-    for package in ("core", "accounts", "admin", "billing", "bots", "channels", "conversations", "flows"):
+    for package in (
+        "core",
+        "accounts",
+        "admin",
+        "billing",
+        "bots",
+        "channels",
+        "conversations",
+        "flows",
+        "knowledge_base",
+    ):
         method_map = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
         options = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
         for _, _, message, _, _ in extract_from_dir(ROOT / package, method_map, options, keywords=KEYWORDS):

@@ -1,0 +1,2 @@
+"""Knowledge base: categories and Markdown articles per workspace, with a locale, a visibility and
+immutable revisions made by each publish; sanitised rendering; the public help center's queries."""
