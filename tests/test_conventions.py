@@ -20,6 +20,7 @@ TENANT_MODELS = (
     "Category",
     "Article",
     "ArticleRevision",
+    "ArticleChunk",
 )
 ACCESS_MODULES = {ROOT / "accounts" / "access.py", ROOT / "conversations" / "access.py"}
 

@@ -1,0 +1,233 @@
+"""Hybrid search over the chunks of published articles, as measured in ../shared/RETRIEVAL.md:
+a lexical leg (the query's words OR-ed, each article in its own text-search configuration,
+`ts_rank(tsv, query, 1)`) and a dense leg (cosine distance to the query's vector), top 50 chunks
+each, collapsed to their article by the best chunk, fused by weighted reciprocal rank:
+1.0/(60 + dense rank) + 0.5/(60 + lexical rank). Always filtered by workspace and by the
+visibilities the caller may see (the bot: public and bot-only; the public API: public)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from pgvector.sqlalchemy import Vector
+from sqlalchemy import ColumnElement, Float, and_, case, cast, false, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.types import Text
+
+from core.ids import ArticleId, WorkspaceId
+from knowledge_base.embedders import Embedder
+from knowledge_base.models import EMBEDDING_DIM, Article, ArticleChunk
+from knowledge_base.validation import TEXT_SEARCH_CONFIG, ArticleStatus, Locale, Visibility
+
+log = logging.getLogger(__name__)
+QUERY_MAX = 1_000
+LEG_DEPTH = 50
+RRF_K = 60
+DENSE_WEIGHT = 1.0
+LEXICAL_WEIGHT = 0.5
+SNIPPET_CHARS = 240
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    article_id: ArticleId
+    title: str
+    slug: str
+    locale: Locale
+    visibility: Visibility
+    snippet: str  # the best chunk's words, cut at a word
+    score: float  # the fused score
+    dense_cosine: float | None  # the article's best chunk cosine; None without a query vector
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    hits: list[SearchHit]
+
+    @property
+    def top_cosine(self) -> float | None:
+        """The dense cosine of the best fused article: the hand-off gate's measure."""
+        return self.hits[0].dense_cosine if self.hits else None
+
+
+@dataclass(frozen=True)
+class _LegHit:
+    article_id: ArticleId
+    chunk_id: int
+    value: float  # cosine similarity or ts_rank; higher is better
+
+
+async def embed_query(embedder: Embedder, query: str) -> list[float] | None:
+    """The query's vector, computed in a thread; None (search falls back to the lexical leg) if
+    the embedder fails. Call it before opening a transaction: it takes CPU time, not the database."""
+    try:
+        return await asyncio.to_thread(embedder.embed_query, query)
+    except Exception:
+        log.exception("embedding a search query failed", extra={"model_id": embedder.model_id})
+        return None
+
+
+def fuse(dense: Sequence[ArticleId], lexical: Sequence[ArticleId]) -> list[tuple[ArticleId, float]]:
+    """Weighted reciprocal rank fusion of two rankings (rank 1 first); best first, ties by id."""
+    scores: dict[ArticleId, float] = {}
+    for weight, ranking in ((DENSE_WEIGHT, dense), (LEXICAL_WEIGHT, lexical)):
+        for rank, article_id in enumerate(ranking, 1):
+            scores[article_id] = scores.get(article_id, 0.0) + weight / (RRF_K + rank)
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+async def search_articles(
+    session: AsyncSession,
+    workspace_id: WorkspaceId,
+    query: str,
+    *,
+    query_vector: list[float] | None,
+    model_id: str,
+    visibilities: Collection[Visibility],
+    locale: Locale | None = None,
+    limit: int = 10,
+) -> SearchResults:
+    """`query_vector` is the query embedded by the model `model_id` (None: the lexical leg alone,
+    e.g. when the embedder failed). Chunks not yet embedded are found by the lexical leg only."""
+    readable = _readable(workspace_id, visibilities, locale)
+    dense = [] if query_vector is None else await _dense_leg(session, readable, query_vector, model_id)
+    lexical = await _lexical_leg(session, readable, query, locale)
+    fused = fuse(_collapse(dense), _collapse(lexical))[:limit]
+    if not fused:
+        return SearchResults([])
+    best_chunk: dict[ArticleId, int] = {}
+    for hit in [*dense, *lexical]:  # each leg is best first; the dense leg's chunk wins
+        best_chunk.setdefault(hit.article_id, hit.chunk_id)
+    cosines: dict[ArticleId, float] = {}
+    for hit in dense:
+        cosines.setdefault(hit.article_id, hit.value)
+    ids = [article_id for article_id, _ in fused]
+    missing = [article_id for article_id in ids if article_id not in cosines]
+    if query_vector is not None and missing:
+        cosines.update(await _best_cosines(session, missing, query_vector, model_id))
+    articles = {
+        row.id: row
+        for row in await session.execute(
+            select(Article.id, Article.title, Article.slug, Article.locale, Article.visibility).where(
+                Article.id.in_(ids)
+            )
+        )
+    }
+    chunk_texts = await session.execute(
+        select(ArticleChunk.id, ArticleChunk.text).where(ArticleChunk.id.in_(best_chunk.values()))
+    )
+    texts = {chunk_id: text for chunk_id, text in chunk_texts}
+    hits = [
+        SearchHit(
+            article_id=article_id,
+            title=articles[article_id].title,
+            slug=articles[article_id].slug,
+            locale=Locale(articles[article_id].locale),
+            visibility=Visibility(articles[article_id].visibility),
+            snippet=_snippet(texts.get(best_chunk[article_id], "")),
+            score=score,
+            dense_cosine=cosines.get(article_id),
+        )
+        for article_id, score in fused
+        if article_id in articles
+    ]
+    return SearchResults(hits)
+
+
+def _readable(
+    workspace_id: WorkspaceId, visibilities: Collection[Visibility], locale: Locale | None
+) -> list[ColumnElement[bool]]:
+    """Chunks of the workspace's published articles the caller may see (joined with Article)."""
+    conditions = [
+        ArticleChunk.workspace_id == workspace_id,
+        Article.workspace_id == workspace_id,
+        Article.status == ArticleStatus.PUBLISHED,
+        Article.visibility.in_([str(visibility) for visibility in visibilities]),
+    ]
+    if locale is not None:
+        conditions.append(Article.locale == locale)
+    return conditions
+
+
+def _cosine_distance(query_vector: list[float]) -> ColumnElement[float]:
+    return ArticleChunk.embedding.op("<=>", return_type=Float)(literal(query_vector, Vector(EMBEDDING_DIM)))
+
+
+async def _dense_leg(
+    session: AsyncSession, readable: list[ColumnElement[bool]], query_vector: list[float], model_id: str
+) -> list[_LegHit]:
+    distance = _cosine_distance(query_vector)
+    rows = await session.execute(
+        select(ArticleChunk.id, ArticleChunk.article_id, distance.label("distance"))
+        .join(Article, Article.id == ArticleChunk.article_id)
+        .where(*readable, ArticleChunk.model_id == model_id, ArticleChunk.embedding.is_not(None))
+        .order_by(distance, ArticleChunk.id)
+        .limit(LEG_DEPTH)
+    )
+    return [_LegHit(ArticleId(row.article_id), row.id, 1.0 - row.distance) for row in rows]
+
+
+def _or_query(config: str, query: str) -> ColumnElement[str]:
+    """plainto_tsquery's stems, OR-ed instead of AND-ed (never re-parsed by to_tsquery)."""
+    anded = cast(func.plainto_tsquery(cast(literal(config), REGCONFIG), query), Text)
+    return cast(func.replace(anded, " & ", " | "), TSQUERY)
+
+
+async def _lexical_leg(
+    session: AsyncSession, readable: list[ColumnElement[bool]], query: str, locale: Locale | None
+) -> list[_LegHit]:
+    """Each article's chunks are matched with the query parsed in the article's configuration."""
+    configs = {known: config for known, config in TEXT_SEARCH_CONFIG.items() if locale in (None, known)}
+    if not configs:
+        return []
+    matches = or_(
+        false(),
+        *(
+            and_(Article.locale == known, ArticleChunk.tsv.op("@@")(_or_query(config, query)))
+            for known, config in configs.items()
+        ),
+    )
+    rank = case(
+        *(
+            (Article.locale == known, func.ts_rank(ArticleChunk.tsv, _or_query(config, query), 1))
+            for known, config in configs.items()
+        ),
+        else_=0.0,
+    )
+    rows = await session.execute(
+        select(ArticleChunk.id, ArticleChunk.article_id, rank.label("rank"))
+        .join(Article, Article.id == ArticleChunk.article_id)
+        .where(*readable, matches)
+        .order_by(rank.desc(), ArticleChunk.id)
+        .limit(LEG_DEPTH)
+    )
+    return [_LegHit(ArticleId(row.article_id), row.id, float(row.rank)) for row in rows]
+
+
+async def _best_cosines(
+    session: AsyncSession, article_ids: list[ArticleId], query_vector: list[float], model_id: str
+) -> dict[ArticleId, float]:
+    """For articles the lexical leg alone found: their best chunk's cosine."""
+    best = func.min(_cosine_distance(query_vector))
+    rows = await session.execute(
+        select(ArticleChunk.article_id, best.label("distance"))
+        .where(ArticleChunk.article_id.in_(article_ids), ArticleChunk.model_id == model_id)
+        .group_by(ArticleChunk.article_id)
+    )
+    return {ArticleId(row.article_id): 1.0 - row.distance for row in rows if row.distance is not None}
+
+
+def _collapse(leg: Sequence[_LegHit]) -> list[ArticleId]:
+    """Articles in the order of their best chunk."""
+    return list(dict.fromkeys(hit.article_id for hit in leg))
+
+
+def _snippet(text: str) -> str:
+    if len(text) <= SNIPPET_CHARS:
+        return text
+    cut = text[:SNIPPET_CHARS].rsplit(" ", 1)[0]
+    return cut + "…"
