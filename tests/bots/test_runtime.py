@@ -89,6 +89,14 @@ async def bot_messages(db: Database, conversation_id: ConversationId) -> list[Me
         return list(rows)
 
 
+async def greeted(db: Database, admin: Actor, http: aiohttp.ClientSession) -> tuple[BotService, ConversationId]:
+    """A visitor opened the chat and the welcome bot greeted them: the bot and the dialog."""
+    bots = BotService(db, FrozenClock(T0), http)
+    conversation_id = await bots.chat_opened(admin.workspace_id, await visitor(db, admin), "web")
+    assert conversation_id is not None
+    return bots, conversation_id
+
+
 async def conversation_of(db: Database, conversation_id: ConversationId) -> Conversation:
     async with db.transaction() as tx:
         return await tx.session.get_one(Conversation, conversation_id)
@@ -138,10 +146,7 @@ async def test_a_typed_number_picks_the_button_and_an_operator_silences_the_bot(
     db: Database, http: aiohttp.ClientSession
 ) -> None:
     admin = await workspace_with_welcome_bot(db)
-    contact_id = await visitor(db, admin)
-    bots = BotService(db, FrozenClock(T0), http)
-    conversation_id = await bots.chat_opened(admin.workspace_id, contact_id, "web")
-    assert conversation_id is not None
+    bots, conversation_id = await greeted(db, admin, http)
 
     await write(db, admin, "3", "t1")  # "Pricing"
     await bots.messages_arrived(conversation_id)
@@ -218,10 +223,7 @@ async def test_an_operator_gives_the_dialog_back_to_the_bot_and_it_answers_again
     db: Database, http: aiohttp.ClientSession
 ) -> None:
     admin = await workspace_with_welcome_bot(db)
-    contact_id = await visitor(db, admin)
-    bots = BotService(db, FrozenClock(T0), http)
-    conversation_id = await bots.chat_opened(admin.workspace_id, contact_id, "web")
-    assert conversation_id is not None
+    bots, conversation_id = await greeted(db, admin, http)
     async with db.transaction() as tx:
         await reply_as_operator(tx.session, admin, conversation_id, text="Let me help", at=T0)
         await return_to_bot(tx.session, admin, conversation_id)
@@ -261,10 +263,7 @@ async def test_the_sweep_answers_a_message_no_process_answered_and_only_that(
     db: Database, http: aiohttp.ClientSession
 ) -> None:
     admin = await workspace_with_welcome_bot(db)
-    contact_id = await visitor(db, admin)
-    bots = BotService(db, FrozenClock(T0), http)
-    conversation_id = await bots.chat_opened(admin.workspace_id, contact_id, "web")
-    assert conversation_id is not None
+    _, conversation_id = await greeted(db, admin, http)
     await write(db, admin, "3", "s1")  # stored, then the process died before the bot answered
     later = BotService(db, FrozenClock(T0 + timedelta(seconds=10)), http)
     assert await later.sweep_missed() == 1
