@@ -1,7 +1,7 @@
 """The flow editor's preview (docs/flows-api.md): a draft stepped in memory, one visitor event at a
 time, the run state kept by the browser between calls. Nothing is sent, stored or called: messages
-come back as bubbles and every other effect as a sentence. The AI bot hands off at once
-("ai-unavailable", as the runtime does until it exists); a webhook waits for the editor to say how
+come back as bubbles and every other effect as a sentence. The AI bot is not asked: it hands
+off at once ("ai-not-previewed"); a webhook waits for the editor to say how
 it answered."""
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from typing import Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import JsonValue as AnyJson
 
-from bots.effects import AI_UNAVAILABLE  # what an ai_answer node hears until the AI bot lands
 from core.errors import InvalidInput
 from core.i18n import gettext
 from flows.actions import (
@@ -55,6 +54,7 @@ from flows.values import JsonValue
 
 # AI answers given within one turn: a draft that loops through the AI without pausing stops there.
 AUTOMATIC_ANSWERS = 20
+NOT_PREVIEWED = "ai-not-previewed"  # what an ai_answer node hears in the preview
 TEXT_MAX = 4096
 Outcome = TypeVar("Outcome", WebhookOutcome, AIOutcome)
 
@@ -99,7 +99,7 @@ def run_preview(flow: Flow, body: PreviewBody, *, language: str) -> PreviewTurn:
     for _ in range(AUTOMATIC_ANSWERS):
         if new.waiting is not Waiting.AI or new.request_id is None:
             break
-        new, actions = step(flow, new, AIResult(new.request_id, AIOutcome.HANDOFF, AI_UNAVAILABLE))
+        new, actions = step(flow, new, AIResult(new.request_id, AIOutcome.HANDOFF, NOT_PREVIEWED))
         done.extend(effects(actions))
     return PreviewTurn(new, tuple(done), ignored=new is state)
 

@@ -1,6 +1,6 @@
 """Executing what a flow step asks for, inside the turn's transaction. Calls to the outside world
-(webhooks) are only recorded here and made after commit (`Followup`); each also gets a deadline
-timer, so a crash mid-call still moves the dialog on by the timeout branch."""
+(webhooks, the AI bot) are only recorded here and made after commit (`Followup`); each also gets a
+deadline timer, so a crash mid-call still moves the dialog on by the timeout (or hand-off) branch."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, assert_never
 
+from bots.ai.requests import AI_DEADLINE, TIMER_KIND, AIRequest
 from bots.notes import note_to_operators
 from bots.runs import cancel_timer, schedule_timer
 from channels.base import ChannelKind
@@ -38,7 +39,6 @@ from flows.actions import (
     SetConversationAttribute,
     StartFlow,
 )
-from flows.events import AIOutcome, AIResult, Event
 from flows.models import FlowRun
 
 if TYPE_CHECKING:
@@ -48,7 +48,6 @@ log = logging.getLogger(__name__)
 
 # How long past a webhook's own timeout its deadline timer waits (the call normally answers first).
 WEBHOOK_GRACE = timedelta(seconds=5)
-AI_UNAVAILABLE = "ai-unavailable"  # what the ai_answer node hears until the AI bot is built
 _PROFILE_FIELDS = {"name": 200, "email": 254, "phone": 40, "language": 16}
 PROPERTY_MAX = 500
 
@@ -61,14 +60,15 @@ class WebhookCall:
 
 @dataclass
 class Followup:
-    """After commit: the webhooks to call, and a flow to switch to."""
+    """After commit: the webhooks to call, the questions for the AI bot, and a flow to switch to."""
 
     webhooks: list[WebhookCall] = field(default_factory=list)
+    questions: list[AIRequest] = field(default_factory=list)
     switch_to: int | None = None
 
 
-async def execute(turn: Turn, run: FlowRun, effect: Effect) -> Event | None:
-    """Do `effect`; an event the engine gets at once in return, if any."""
+async def execute(turn: Turn, run: FlowRun, effect: Effect) -> None:
+    """Do `effect` in the turn's transaction (or note it for after commit)."""
     session, conversation, now = turn.session, turn.conversation, turn.now
     match effect:
         case SendMessage(text, image_url, buttons):
@@ -91,8 +91,11 @@ async def execute(turn: Turn, run: FlowRun, effect: Effect) -> Event | None:
             timeout = timedelta(seconds=effect.timeout_seconds) + WEBHOOK_GRACE
             await schedule_timer(session, run, effect.request_id, fire_at=now + timeout, kind="webhook")
             turn.followup.webhooks.append(WebhookCall(run.id, effect))
-        case AskAI(request_id, _):
-            return AIResult(request_id, AIOutcome.HANDOFF, summary=AI_UNAVAILABLE)
+        case AskAI(request_id, question):
+            await schedule_timer(session, run, request_id, fire_at=now + AI_DEADLINE, kind=TIMER_KIND)
+            turn.followup.questions.append(
+                AIRequest(conversation.workspace_id, conversation.id, run.id, request_id, question)
+            )
         case HandOff(reason, group_id, group_name, summary):
             if reason is HandoffReason.RUNAWAY:
                 log.warning(
@@ -110,7 +113,6 @@ async def execute(turn: Turn, run: FlowRun, effect: Effect) -> Event | None:
             turn.followup.switch_to = flow_id
         case _:
             assert_never(effect)
-    return None
 
 
 def _set_contact_property(turn: Turn, name: str, value: str) -> None:

@@ -14,6 +14,10 @@ if TYPE_CHECKING:
 
 
 async def note_to_operators(turn: Turn, template: str, **params: object) -> None:
-    translate = translator(bundled_catalogs(), await workspace_locale(turn.session, turn.conversation.workspace_id))
-    text = translate(template).format(**params)
+    text = await in_workspace_language(turn, template, **params)
     await note_for_operators(turn.session, turn.conversation, text=text, at=turn.now)
+
+
+async def in_workspace_language(turn: Turn, template: str, **params: object) -> str:
+    translate = translator(bundled_catalogs(), await workspace_locale(turn.session, turn.conversation.workspace_id))
+    return translate(template).format(**params)

@@ -14,6 +14,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bots.ai.feedback import PERSON_AFTER_ANSWER_NOTE, answer_feedback, mark_handled
+from bots.ai.requests import TIMER_KIND as AI_TIMER_KIND
 from bots.effects import Followup, execute
 from bots.facts import facts_for
 from bots.notes import note_to_operators
@@ -33,14 +35,27 @@ from core.i18n import N_
 from core.ids import ConversationId, FlowRunId, WorkspaceId
 from flows.actions import Action, effects, traces
 from flows.engine import start_run, step
-from flows.events import ButtonPressed, Event, TimerFired, UserText, WebhookOutcome, WebhookResult
+from flows.events import (
+    AI_BUTTONS,
+    AI_HELPFUL_BUTTON,
+    AI_PERSON_BUTTON,
+    AIOutcome,
+    AIResult,
+    ButtonPressed,
+    Event,
+    TimerFired,
+    UserText,
+    WebhookOutcome,
+    WebhookResult,
+)
 from flows.graph import Flow
 from flows.models import FlowRun
-from flows.state import RunState
+from flows.state import RunState, Waiting
 from flows.store import Published, published_flows, published_version
 from flows.triggers import ChatOpened, MessageArrived, Occurrence, matching_trigger
 
 NO_FLOW_NOTE = N_("The bot had no flow for this message and passed the dialog on.")
+AI_DEADLINE_NOTE = N_("The AI bot did not answer in time and passed the dialog on.")
 
 
 @dataclass
@@ -90,12 +105,35 @@ async def handle_new_messages(turn: Turn) -> None:
     for message in messages:
         if turn.conversation.owner != "bot" or turn.conversation.status != "open":
             return
+        if run is not None and run_state(run).waiting is Waiting.AI:  # stepped once the answer is in
+            return
+        if message.button_id in AI_BUTTONS:
+            run = await _ai_button(turn, run, message)
+            continue
         if run is None:
             run = await _start_by_message(turn, message)
             continue
         run.handled_seq = message.seq
         event: Event = ButtonPressed(message.button_id) if message.button_id else UserText(message.body)
         run = await step_run(turn, run, event)
+
+
+async def _ai_button(turn: Turn, run: FlowRun | None, message: Message) -> FlowRun | None:
+    """A button under an AI answer, pressed whether or not a run still waits: feedback is recorded
+    and answered; "talk to a person" goes to the run (an ai_answer node's hand-off branch) and, if
+    the run did not hand off, straight to the queue."""
+    await mark_handled(turn, run, message.seq)
+    if message.button_id != AI_PERSON_BUTTON:
+        await answer_feedback(turn, message.button_id == AI_HELPFUL_BUTTON)
+        return run
+    await note_to_operators(turn, PERSON_AFTER_ANSWER_NOTE)
+    if run is not None:
+        run = await step_run(turn, run, ButtonPressed(AI_PERSON_BUTTON))
+    if turn.conversation.owner == "bot" and turn.conversation.status == "open":
+        await finish_active_run(turn.session, turn.conversation.id, "handed_off", at=turn.now)
+        await hand_off_to_queue(turn.session, turn.conversation, None, at=turn.now)
+        return None
+    return run
 
 
 async def fire_one_timer(session: AsyncSession, now: datetime) -> tuple[bool, Followup]:
@@ -111,6 +149,9 @@ async def fire_one_timer(session: AsyncSession, now: datetime) -> tuple[bool, Fo
     event: Event
     if timer.kind == "webhook":
         event = WebhookResult(timer.timer_id, WebhookOutcome.TIMEOUT)
+    elif timer.kind == AI_TIMER_KIND:  # the answering process died: hand off rather than wait forever
+        await note_to_operators(turn, AI_DEADLINE_NOTE)
+        event = AIResult(timer.timer_id, AIOutcome.HANDOFF)
     else:
         event = TimerFired(timer.timer_id)
     await step_run(turn, run, event)
@@ -119,15 +160,24 @@ async def fire_one_timer(session: AsyncSession, now: datetime) -> tuple[bool, Fo
 
 async def deliver_result(session: AsyncSession, run_id: FlowRunId, event: Event, now: datetime) -> Followup:
     """A webhook's answer, after the call: stepped if the run still waits for it."""
+    found = await turn_for_run(session, run_id, now)
+    if found is None:
+        return Followup()
+    turn, run = found
+    await step_run(turn, run, event)
+    return turn.followup
+
+
+async def turn_for_run(session: AsyncSession, run_id: FlowRunId, now: datetime) -> tuple[Turn, FlowRun] | None:
+    """The locked turn of a run that is still the active one of its bot-owned, open dialog."""
     run = await session.scalar(select(FlowRun).where(FlowRun.id == run_id))
     if run is None or run.finished_at is not None:
-        return Followup()
+        return None
     turn = await open_turn(session, run.conversation_id, now)
     locked = None if turn is None else await _current_run(turn)
     if turn is None or locked is None or locked.id != run_id:
-        return Followup()
-    await step_run(turn, locked, event)
-    return turn.followup
+        return None
+    return turn, locked
 
 
 async def step_run(turn: Turn, run: FlowRun, event: Event) -> FlowRun | None:
@@ -141,17 +191,10 @@ async def step_run(turn: Turn, run: FlowRun, event: Event) -> FlowRun | None:
 
 
 async def _apply(turn: Turn, run: FlowRun, graph: Flow, state: RunState, actions: Sequence[Action]) -> FlowRun | None:
-    pending: list[Sequence[Action]] = [actions]
-    current = state
-    while pending:
-        batch = pending.pop(0)
-        await count_traces(turn.session, run.flow_version_id, turn.conversation.id, traces(batch))
-        for effect in effects(batch):
-            reply = await execute(turn, run, effect)
-            if reply is not None:  # an answer the runtime has at once (the AI bot, for now)
-                current, more = step(graph, current, reply)
-                pending.append(more)
-    save_state(run, current, at=turn.now)
+    await count_traces(turn.session, run.flow_version_id, turn.conversation.id, traces(actions))
+    for effect in effects(actions):
+        await execute(turn, run, effect)
+    save_state(run, state, at=turn.now)
     switch_to, turn.followup.switch_to = turn.followup.switch_to, None
     if run.finished_at is None:
         return run

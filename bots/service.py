@@ -1,7 +1,8 @@
 """The bot of one process: edges tell it a visitor opened the chat or wrote to a bot-owned dialog
 (after their own commit), and it answers at once; in the background it fires due timers and
 sweeps for dialogs whose messages no process stepped (one crashed between commit and answer).
-Webhooks are called after the turn commits; their results are stepped in a turn of their own."""
+Webhooks are called, and questions put to the AI bot, after the turn commits; their results are
+stepped in a turn of their own."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy import Select, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import Workspace
+from bots.ai.service import AIBot
 from bots.effects import Followup
 from bots.runtime import deliver_result, fire_one_timer, greet, greeting_flow, handle_new_messages, open_turn
 from bots.webhooks import call_webhook
@@ -47,10 +49,11 @@ class Answer:
 
 
 class BotService:
-    def __init__(self, database: Database, clock: Clock, http: aiohttp.ClientSession) -> None:
+    def __init__(self, database: Database, clock: Clock, http: aiohttp.ClientSession, ai: AIBot) -> None:
         self._database = database
         self._clock = clock
         self._http = http
+        self.ai = ai
 
     async def chat_opened(
         self, workspace_id: WorkspaceId, contact_id: ContactId, channel: str
@@ -139,6 +142,8 @@ class BotService:
             async with self._database.transaction() as tx:
                 more = await deliver_result(tx.session, pending.run_id, result, self._clock.now())
             await self.follow_up(more)
+        for question in followup.questions:
+            await self.ai.ask(question, self.follow_up)
 
 
 def _missed_query(before: datetime) -> Select[ConversationId]:

@@ -13,6 +13,8 @@ from aiohttp import web
 from sqlalchemy import text
 
 from admin.setup import setup_admin
+from bots.ai.pipeline import AnswerPipeline
+from bots.ai.service import AIBot, ChatModels
 from bots.service import BotService
 from channels.base import Channel, ChannelKind
 from channels.web_widget.adapter import WebWidgetChannel
@@ -149,15 +151,25 @@ def _assigner_context(*, background: bool) -> Callable[[web.Application], AsyncI
 
 
 def _bots_context(*, background: bool) -> Callable[[web.Application], AsyncIterator[None]]:
+    """The bot and the AI bot it asks; in the server the AI answers each question in a task."""
+
     async def bots_context(app: web.Application) -> AsyncIterator[None]:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
-            bots = BotService(app[database_key], app[clock_key], http)
-            app[bots_key] = bots
-            if not background:  # tests on one shared connection fire timers when they choose to
-                yield
-                return
-            async with _background(bots.run()):
-                yield
+        chat_models = ChatModels()
+        database, clock = app[database_key], app[clock_key]
+        pipeline = AnswerPipeline(database, app[embedder_key], chat_models, app[settings_key].http.base_url)
+        ai = AIBot(database, clock, pipeline, app[secret_box_key], in_line=not background)
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
+                bots = BotService(database, clock, http, ai)
+                app[bots_key] = bots
+                if not background:  # tests on one shared connection fire timers when they choose to
+                    yield
+                    return
+                async with _background(bots.run()):
+                    yield
+        finally:
+            await ai.stop()
+            await chat_models.close()
 
     return bots_context
 

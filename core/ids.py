@@ -19,6 +19,7 @@ FlowVersionId = NewType("FlowVersionId", int)
 FlowRunId = NewType("FlowRunId", int)
 CategoryId = NewType("CategoryId", int)
 ArticleId = NewType("ArticleId", int)
+AIAnswerId = NewType("AIAnswerId", int)
 ArticleRevisionId = NewType("ArticleRevisionId", int)
 
 # Every id type above; the database maps each to BIGINT.
@@ -40,5 +41,6 @@ ALL_ID_TYPES = (
     FlowRunId,
     CategoryId,
     ArticleId,
+    AIAnswerId,
     ArticleRevisionId,
 )

@@ -48,6 +48,13 @@ class WebhookResult:
     body: JsonValue = None
 
 
+# The AI bot's buttons under an answer; "talk to a person" hands off from an ai_answer node.
+AI_PERSON_BUTTON = "ai:person"
+AI_HELPFUL_BUTTON = "ai:helpful"
+AI_UNHELPFUL_BUTTON = "ai:unhelpful"
+AI_BUTTONS = (AI_PERSON_BUTTON, AI_HELPFUL_BUTTON, AI_UNHELPFUL_BUTTON)
+
+
 class AIOutcome(StrEnum):
     ANSWERED = "answered"
     HANDOFF = "handoff"  # the AI bot could not answer or the visitor asked for a person

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from flows.actions import HandOff, HandoffReason
 from flows.answers import check_answer, match_option, pressed_index
-from flows.events import AIOutcome, AIResult, WebhookOutcome, WebhookResult
+from flows.events import AI_PERSON_BUTTON, AIOutcome, AIResult, WebhookOutcome, WebhookResult
 from flows.facts import AI_SUMMARY, LAST_INPUT
 from flows.graph import AIAnswerNode, AskNode, InputKind, MessageNode, WaitNode, WebhookNode, button_edge
 from flows.nodes import ask_ai, ask_question, follow, offer_buttons
@@ -55,6 +55,11 @@ def resume_with_button(run: Progress, pressed: str) -> bool:
         run.remember(LAST_INPUT, node.choices[index].label)
         _accept(run, node, node.choices[index].value)
         return True
+    if isinstance(node, AIAnswerNode) and pressed == AI_PERSON_BUTTON:  # offered under an AI answer
+        run.heard_visitor()
+        run.leave()
+        _ai_handed_off(run, node, None)  # the runtime tells the operators why
+        return True
     return False
 
 
@@ -98,15 +103,22 @@ def resume_with_ai(run: Progress, result: AIResult) -> bool:
         return False
     run.leave()
     if result.outcome is AIOutcome.ANSWERED:
-        follow(run, "next", node.next)
+        if node.next is None and node.question is None:  # the visitor's next question goes to the AI again
+            run.pause(Waiting.INPUT)
+        else:
+            follow(run, "next", node.next)
         return True
-    run.remember(AI_SUMMARY, result.summary)
+    _ai_handed_off(run, node, result.summary)
+    return True
+
+
+def _ai_handed_off(run: Progress, node: AIAnswerNode, summary: str | None) -> None:
+    run.remember(AI_SUMMARY, summary)
     if node.on_handoff is not None:
         follow(run, "handoff", node.on_handoff)
     else:
-        run.actions.append(HandOff(HandoffReason.AI, summary=result.summary))
+        run.actions.append(HandOff(HandoffReason.AI, summary=summary))
         run.finish(FinishReason.HANDED_OFF)
-    return True
 
 
 def _awaits(run: Progress, waiting: Waiting, request_id: str) -> bool:

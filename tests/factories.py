@@ -26,6 +26,7 @@ def import_all_models() -> None:
     """Register every table on Base.metadata (the migrations' env does the same)."""
     import accounts.models  # noqa: F401
     import billing.models  # noqa: F401
+    import bots.ai.models  # noqa: F401
     import channels.web_widget.models  # noqa: F401
     import conversations.models  # noqa: F401
     import flows.models  # noqa: F401

@@ -24,6 +24,7 @@ from core.db import Database
 from core.ids import ContactId, ConversationId
 from flows.samples import welcome_flow
 from flows.store import create_flow, publish
+from tests.bots import bot_service
 from tests.factories import make_actor
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday morning
@@ -91,7 +92,7 @@ async def bot_messages(db: Database, conversation_id: ConversationId) -> list[Me
 
 async def greeted(db: Database, admin: Actor, http: aiohttp.ClientSession) -> tuple[BotService, ConversationId]:
     """A visitor opened the chat and the welcome bot greeted them: the bot and the dialog."""
-    bots = BotService(db, FrozenClock(T0), http)
+    bots = bot_service(db, FrozenClock(T0), http)
     conversation_id = await bots.chat_opened(admin.workspace_id, await visitor(db, admin), "web")
     assert conversation_id is not None
     return bots, conversation_id
@@ -107,7 +108,7 @@ async def test_the_welcome_bot_greets_then_hands_a_visitor_to_support_after_aski
 ) -> None:
     admin = await workspace_with_welcome_bot(db)
     contact_id = await visitor(db, admin)
-    bots = BotService(db, FrozenClock(T0), http)
+    bots = bot_service(db, FrozenClock(T0), http)
 
     conversation_id = await bots.chat_opened(admin.workspace_id, contact_id, "web")
     assert conversation_id is not None
@@ -164,13 +165,13 @@ async def test_a_typed_number_picks_the_button_and_an_operator_silences_the_bot(
 async def test_a_restarted_bot_resumes_the_ask_where_it_was(db: Database, http: aiohttp.ClientSession) -> None:
     admin = await workspace_with_welcome_bot(db)
     contact_id = await visitor(db, admin)
-    conversation_id = await BotService(db, FrozenClock(T0), http).chat_opened(admin.workspace_id, contact_id, "web")
+    conversation_id = await bot_service(db, FrozenClock(T0), http).chat_opened(admin.workspace_id, contact_id, "web")
     assert conversation_id is not None
     person = (await bot_messages(db, conversation_id))[-1].buttons[1]
     await write(db, admin, person["label"], "r1", button_id=person["id"])
-    await BotService(db, FrozenClock(T0), http).messages_arrived(conversation_id)
+    await bot_service(db, FrozenClock(T0), http).messages_arrived(conversation_id)
 
-    restarted = BotService(db, FrozenClock(T0 + timedelta(minutes=1)), http)  # a new process: state from the row
+    restarted = bot_service(db, FrozenClock(T0 + timedelta(minutes=1)), http)  # a new process: state from the row
     await write(db, admin, "bob@example.com", "r2")
     await restarted.messages_arrived(conversation_id)
     assert (await conversation_of(db, conversation_id)).owner == "queue"
@@ -187,7 +188,7 @@ async def test_new_dialogs_start_with_the_bot_only_while_a_greeting_flow_is_live
     await publish_flow(db, admin, {**welcome_flow("en"), "triggers": [{"type": "first_message"}]})
     second = await write(db, admin, "hello", "n2", address="later")
     assert (await conversation_of(db, second)).owner == "bot"
-    await BotService(db, FrozenClock(T0), http).messages_arrived(second)
+    await bot_service(db, FrozenClock(T0), http).messages_arrived(second)
     assert (await bot_messages(db, second))[-1].body == "How can we help?"
 
 
@@ -206,7 +207,7 @@ async def test_a_flow_that_keeps_talking_is_stopped_and_handed_off(db: Database,
     await publish_flow(db, admin, chatter, name="Chatter")
     contact_id = await visitor(db, admin)
     clock = FrozenClock(T0)
-    bots = BotService(db, clock, http)
+    bots = bot_service(db, clock, http)
     conversation_id = await bots.chat_opened(admin.workspace_id, contact_id, "web")
     assert conversation_id is not None
     for _ in range(12):
@@ -254,7 +255,7 @@ async def test_a_goto_starts_the_other_flow(db: Database, http: aiohttp.ClientSe
     }
     await publish_flow(db, admin, first, name="First")
     contact_id = await visitor(db, admin)
-    conversation_id = await BotService(db, FrozenClock(T0), http).chat_opened(admin.workspace_id, contact_id, "web")
+    conversation_id = await bot_service(db, FrozenClock(T0), http).chat_opened(admin.workspace_id, contact_id, "web")
     assert conversation_id is not None
     assert [m.body for m in await bot_messages(db, conversation_id)] == ["This is the second flow."]
 
@@ -265,7 +266,7 @@ async def test_the_sweep_answers_a_message_no_process_answered_and_only_that(
     admin = await workspace_with_welcome_bot(db)
     _, conversation_id = await greeted(db, admin, http)
     await write(db, admin, "3", "s1")  # stored, then the process died before the bot answered
-    later = BotService(db, FrozenClock(T0 + timedelta(seconds=10)), http)
+    later = bot_service(db, FrozenClock(T0 + timedelta(seconds=10)), http)
     assert await later.sweep_missed() == 1
     assert (await bot_messages(db, conversation_id))[-1].body.startswith("Start is free")
     assert await later.sweep_missed() == 0  # answered: nothing left, though the bot spoke last
@@ -287,7 +288,7 @@ async def test_with_no_flow_for_the_message_the_bot_passes_the_dialog_on_in_the_
     }
     await publish_flow(db, admin, pricing_only, name="Цены")
     conversation_id = await write(db, admin, "Здравствуйте", "n1", address="ru-visitor")
-    await BotService(db, FrozenClock(T0), http).messages_arrived(conversation_id)
+    await bot_service(db, FrozenClock(T0), http).messages_arrived(conversation_id)
     assert (await conversation_of(db, conversation_id)).owner == "queue"
     notes = [m.body for m in await bot_messages(db, conversation_id) if m.author == "note"]
     assert notes == ["У бота нет сценария для этого сообщения, и он передал диалог дальше."]

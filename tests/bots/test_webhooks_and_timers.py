@@ -20,6 +20,7 @@ from conversations.models import Message
 from core.clock import FrozenClock
 from core.db import Database, create_engine
 from core.ids import ConversationId
+from tests.bots import bot_service
 from tests.bots.test_runtime import publish_flow, visitor
 from tests.factories import make_actor
 
@@ -110,7 +111,7 @@ async def test_a_webhook_answer_is_mapped_into_the_next_message(
         admin = await make_actor(tx.session)
     await allow_private(db, admin)
     await publish_flow(db, admin, webhook_flow(str(crm.make_url("/order"))))
-    conversation_id = await greet(db, admin, BotService(db, FrozenClock(T0), http))
+    conversation_id = await greet(db, admin, bot_service(db, FrozenClock(T0), http))
     assert await bot_texts(db, conversation_id) == ["Your order is paid."]
 
 
@@ -120,7 +121,7 @@ async def test_a_private_address_is_refused_unless_the_workspace_allows_it(
     async with db.transaction() as tx:
         admin = await make_actor(tx.session)
     await publish_flow(db, admin, webhook_flow(str(crm.make_url("/order"))))
-    conversation_id = await greet(db, admin, BotService(db, FrozenClock(T0), http))
+    conversation_id = await greet(db, admin, bot_service(db, FrozenClock(T0), http))
     assert await bot_texts(db, conversation_id) == ["We could not check your order."]
 
 
@@ -132,7 +133,7 @@ async def test_a_slow_or_failing_webhook_takes_the_error_branch(
         admin = await make_actor(tx.session)
     await allow_private(db, admin)
     await publish_flow(db, admin, webhook_flow(str(crm.make_url(path)), timeout=0.5))
-    conversation_id = await greet(db, admin, BotService(db, FrozenClock(T0), http))
+    conversation_id = await greet(db, admin, bot_service(db, FrozenClock(T0), http))
     assert await bot_texts(db, conversation_id) == ["We could not check your order."]
 
 
@@ -162,8 +163,8 @@ async def test_two_processes_fire_a_wait_timer_once(
         admin = await make_actor(tx.session)
     await publish_flow(committed_db, admin, WAIT_FLOW)
     clock = FrozenClock(T0)
-    first = BotService(committed_db, clock, http)
-    second = BotService(Database.from_engine(second_engine), clock, http)
+    first = bot_service(committed_db, clock, http)
+    second = bot_service(Database.from_engine(second_engine), clock, http)
     conversations = [await greet(committed_db, admin, first, address=f"v{n}") for n in range(10)]
     assert await first.fire_due_timers() == 0  # not yet
 

@@ -3,12 +3,12 @@
 import pytest
 
 from flows.actions import AskAI, HandOff, HandoffReason, SetContactProperty
-from flows.events import AIOutcome, AIResult, ButtonPressed, UserText
+from flows.events import AI_PERSON_BUTTON, AIOutcome, AIResult, ButtonPressed, UserText
 from flows.facts import Facts
 from flows.graph import Flow
 from flows.loading import parse_flow
 from flows.samples import LANGUAGES, welcome_flow
-from flows.state import FinishReason
+from flows.state import FinishReason, Waiting
 from flows.triggers import ChatOpened, ChatOpenedTrigger, matching_trigger
 from tests.flows import last_buttons, play, texts
 
@@ -31,7 +31,17 @@ def test_ask_a_question_goes_to_the_ai_bot() -> None:
     state, actions = play(WELCOME, ButtonPressed("p1:0"), UserText("Do you integrate with Telegram?"))
     assert AskAI("a2", "Do you integrate with Telegram?") in actions
     state, _ = play(WELCOME, AIResult("a2", AIOutcome.ANSWERED), state=state)
-    assert state.finish_reason is FinishReason.COMPLETED
+    assert state.waiting is Waiting.INPUT and not state.finished  # the next question goes to the AI too
+    state, actions = play(WELCOME, UserText("And WhatsApp?"), state=state)
+    assert AskAI("a3", "And WhatsApp?") in actions
+
+
+def test_talk_to_a_person_under_an_ai_answer_hands_off() -> None:
+    state, _ = play(WELCOME, UserText("how much is it?"))
+    state, _ = play(WELCOME, AIResult("a2", AIOutcome.ANSWERED), state=state)
+    state, actions = play(WELCOME, ButtonPressed(AI_PERSON_BUTTON), state=state)
+    assert state.finished
+    assert any(isinstance(action, HandOff) for action in actions)
 
 
 def test_typing_at_the_menu_asks_the_ai_bot_directly() -> None:
