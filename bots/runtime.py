@@ -227,17 +227,17 @@ async def _handled_before(turn: Turn) -> int:
 
 
 async def _start_by_message(turn: Turn, message: Message) -> FlowRun | None:
-    is_first = await _handled_before(turn) == 0 and not await _any_run(turn)
+    is_first = not await _any_run_this_episode(turn)  # a new dialog, or one the visitor reopened
     occurrence = MessageArrived(message.body, is_first=is_first)
     published = await _triggered(turn.session, turn.conversation.workspace_id, occurrence)
     if published is None:
         await note_to_operators(turn, NO_FLOW_NOTE)
         await hand_off_to_queue(turn.session, turn.conversation, None, at=turn.now)
         return None
-    return await _start(turn, published, handled_seq=message.seq)
+    return await _start(turn, published, handled_seq=message.seq, text=message.body)
 
 
-async def _start(turn: Turn, published: Published, *, handled_seq: int) -> FlowRun | None:
+async def _start(turn: Turn, published: Published, *, handled_seq: int, text: str | None = None) -> FlowRun | None:
     run = await begin_run(
         turn.session,
         workspace_id=turn.conversation.workspace_id,
@@ -248,7 +248,7 @@ async def _start(turn: Turn, published: Published, *, handled_seq: int) -> FlowR
         at=turn.now,
     )
     facts = await facts_for(turn.session, turn.conversation, turn.contact, now=turn.now)
-    state, actions = start_run(published.graph, facts)
+    state, actions = start_run(published.graph, facts, text=text)
     return await _apply(turn, run, published.graph, state, actions)
 
 
@@ -259,8 +259,10 @@ async def _triggered(session: AsyncSession, workspace_id: WorkspaceId, occurrenc
     return None
 
 
-async def _any_run(turn: Turn) -> bool:
+async def _any_run_this_episode(turn: Turn) -> bool:
     found = await turn.session.scalar(
-        select(FlowRun.id).where(FlowRun.conversation_id == turn.conversation.id).limit(1)
+        select(FlowRun.id)
+        .where(FlowRun.conversation_id == turn.conversation.id, FlowRun.episode == turn.conversation.episode)
+        .limit(1)
     )
     return found is not None

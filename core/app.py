@@ -13,8 +13,9 @@ from aiohttp import web
 from sqlalchemy import text
 
 from admin.setup import setup_admin
+from bots.ai.chat_models import ChatModels
 from bots.ai.pipeline import AnswerPipeline
-from bots.ai.service import AIBot, ChatModels
+from bots.ai.service import AIBot
 from bots.service import BotService
 from channels.base import Channel, ChannelKind
 from channels.web_widget.adapter import WebWidgetChannel
@@ -29,6 +30,7 @@ from core.db import Database, create_engine
 from core.files import FileStore, LocalFileStore
 from core.i18n import load_catalogs
 from core.keys import (
+    ai_pipeline_key,
     assigner_key,
     bots_key,
     catalogs_key,
@@ -157,6 +159,7 @@ def _bots_context(*, background: bool) -> Callable[[web.Application], AsyncItera
         chat_models = ChatModels()
         database, clock = app[database_key], app[clock_key]
         pipeline = AnswerPipeline(database, app[embedder_key], chat_models, app[settings_key].http.base_url)
+        app[ai_pipeline_key] = pipeline
         ai = AIBot(database, clock, pipeline, app[secret_box_key], in_line=not background)
         try:
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
@@ -169,7 +172,6 @@ def _bots_context(*, background: bool) -> Callable[[web.Application], AsyncItera
                     yield
         finally:
             await ai.stop()
-            await chat_models.close()
 
     return bots_context
 

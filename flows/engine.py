@@ -18,11 +18,18 @@ from flows.events import (
     UserText,
     WebhookResult,
 )
-from flows.facts import Facts
+from flows.facts import LAST_INPUT, Facts
 from flows.graph import Flow
 from flows.nodes import walk
 from flows.progress import Progress
-from flows.resuming import resume_with_ai, resume_with_button, resume_with_text, resume_with_timer, resume_with_webhook
+from flows.resuming import (
+    MAX_INPUT_LENGTH,
+    resume_with_ai,
+    resume_with_button,
+    resume_with_text,
+    resume_with_timer,
+    resume_with_webhook,
+)
 from flows.state import FinishReason, RunState, new_run
 
 DEFAULT_MESSAGE_LIMIT = 10  # messages a flow may send without hearing from the visitor
@@ -42,16 +49,16 @@ def step(
 
 
 def start_run(
-    flow: Flow, facts: Facts, *, message_limit: int = DEFAULT_MESSAGE_LIMIT
+    flow: Flow, facts: Facts, *, text: str | None = None, message_limit: int = DEFAULT_MESSAGE_LIMIT
 ) -> tuple[RunState, tuple[Action, ...]]:
-    """A new run, stepped with Start(facts)."""
-    return step(flow, new_run(), Start(facts), message_limit=message_limit)
+    """A new run, stepped with Start(facts, text)."""
+    return step(flow, new_run(), Start(facts, text), message_limit=message_limit)
 
 
 def _apply(run: Progress, event: Event) -> bool:
     match event:
-        case Start(facts):
-            return _start(run, facts)
+        case Start(facts, text):
+            return _start(run, facts, text)
         case FactsRefreshed(facts):
             run.state = replace(run.state, facts=facts)
             return True
@@ -68,10 +75,13 @@ def _apply(run: Progress, event: Event) -> bool:
     assert_never(event)
 
 
-def _start(run: Progress, facts: Facts) -> bool:
+def _start(run: Progress, facts: Facts, text: str | None) -> bool:
     if run.state.started:
         return False
     run.state = replace(run.state, facts=facts)
+    if text is not None:
+        run.heard_visitor()
+        run.remember(LAST_INPUT, text[:MAX_INPUT_LENGTH])
     start = run.flow.node(run.flow.start)
     if start is None:
         run.finish(FinishReason.BROKEN)

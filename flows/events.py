@@ -17,6 +17,7 @@ class Start:
     """The flow was triggered: the run enters the start node with these facts."""
 
     facts: Facts = field(default_factory=Facts)
+    text: str | None = None  # the visitor's words that triggered it, if a message did: vars.last_input
 
 
 @dataclass(frozen=True)

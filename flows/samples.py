@@ -25,7 +25,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "asked for a person. {{ vars.ai_summary }}",
         "offline": "We're offline right now and will be back during working hours. "
         'We\'ll answer you here or at {{ contact.email | default("your email") }}.',
-        "pricing_text": "Start is free; Pro is $29 per operator per month. What next?",
+        "pricing_text": "Start is free; Pro is $29 per workspace per month, with unlimited operators. What next?",
     },
     "ru": {
         "hello": "Здравствуйте, {{ contact.name }}!",
@@ -40,7 +40,7 @@ _TEXTS: dict[str, dict[str, str]] = {
         "просит оператора. {{ vars.ai_summary }}",
         "offline": "Сейчас мы не на связи и вернёмся в рабочее время. "
         'Ответим здесь или на {{ contact.email | default("вашу почту") }}.',
-        "pricing_text": "Тариф Start бесплатный; Pro — 2900 ₽ за оператора в месяц. Что дальше?",
+        "pricing_text": "Тариф Start бесплатный; Pro — 2900 ₽ в месяц за рабочее пространство, операторов без ограничений. Что дальше?",
     },
 }
 LANGUAGES = tuple(_TEXTS)
@@ -51,6 +51,16 @@ def welcome_flow(language: str = "en") -> dict[str, JsonValue]:
     asking for an email when unknown; offline outside working hours) and pricing."""
     text = _TEXTS.get(language, _TEXTS["en"])
     return {"schema": 1, "start": "known_name", "triggers": [{"type": "chat_opened"}], "nodes": _welcome_nodes(text)}
+
+
+def ai_first_line_flow() -> dict[str, JsonValue]:
+    """The AI bot answering a dialog's first message (and every question after it) directly; what
+    it cannot answer goes to the default queue with its summary."""
+    nodes: list[JsonValue] = [
+        {"kind": "ai_answer", "id": "answer", "on_handoff": "to_queue"},
+        {"kind": "handoff", "id": "to_queue", "summary": "{{ vars.ai_summary }}"},
+    ]
+    return {"schema": 1, "start": "answer", "triggers": [{"type": "first_message"}], "nodes": nodes}
 
 
 def sample_flow(nodes: int = 50) -> dict[str, JsonValue]:

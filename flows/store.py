@@ -4,6 +4,7 @@ earlier one, turn off. A workspace's published flows are what the bot runtime st
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -258,6 +259,42 @@ def _graph(digest: str, definition: object) -> FlowGraph:
 
 def _name_taken(name: str) -> Conflict:
     return Conflict("A flow named {name} already exists.", field="name", name=name)
+
+
+async def keep_built_in_flow(
+    session: AsyncSession,
+    workspace_id: WorkspaceId,
+    name: str,
+    definition: Mapping[str, object],
+    *,
+    live: bool,
+    at: datetime,
+) -> None:
+    """A flow a setting stands for (the AI bot answering first messages): created and published
+    when `live`, turned off when not. An admin may edit it on the Flows page like any other; a
+    published edit is kept."""
+    flow = await session.scalar(
+        select(Flow).where(Flow.workspace_id == workspace_id, Flow.name == name).with_for_update()
+    )
+    if flow is None and not live:
+        return
+    if flow is None:
+        flow = Flow(workspace_id=workspace_id, name=name, draft=dict(definition), draft_updated_at=at)
+        session.add(flow)
+        await session.flush()
+    if live and flow.published_version_id is None:
+        number = await session.scalar(
+            select(func.coalesce(func.max(FlowVersion.number), 0) + 1).where(FlowVersion.flow_id == flow.id)
+        )
+        version = FlowVersion(
+            workspace_id=workspace_id, flow_id=flow.id, number=number, definition=flow.draft, published_at=at
+        )
+        session.add(version)
+        await session.flush()
+        flow.published_version_id = version.id
+    elif not live:
+        flow.published_version_id = None
+    await refresh_bot_greets(session, workspace_id)
 
 
 async def ensure_demo_flows(session: AsyncSession, workspace_id: WorkspaceId, *, language: str, at: datetime) -> bool:

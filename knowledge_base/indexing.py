@@ -36,9 +36,8 @@ from core.db import Database
 from core.ids import ArticleId
 from knowledge_base.chunking import Chunk, chunk_article
 from knowledge_base.embedders import Embedder
-from knowledge_base.markdown import plain_text
 from knowledge_base.models import Article, ArticleChunk, ArticleRevision
-from knowledge_base.validation import BODY_MAX, TEXT_SEARCH_CONFIG, ArticleStatus
+from knowledge_base.validation import TEXT_SEARCH_CONFIG, ArticleStatus
 
 log = logging.getLogger(__name__)
 EMBED_BATCH = 16
@@ -83,7 +82,7 @@ async def sync_chunks(session: AsyncSession, article_id: ArticleId) -> SyncRepor
     if article is None or live is None:
         removed = await session.execute(delete(ArticleChunk).where(ArticleChunk.article_id == article_id))
         return SyncReport(removed=removed.rowcount)  # type: ignore[attr-defined]
-    wanted = chunk_article(live.title, plain_text(live.body_markdown, limit=2 * BODY_MAX))
+    wanted = chunk_article(live.title, live.body_markdown)
     existing: dict[str, list[int]] = {}
     for chunk_id, content_hash in await session.execute(
         select(ArticleChunk.id, ArticleChunk.content_hash)

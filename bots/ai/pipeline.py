@@ -12,7 +12,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
-from bots.ai.chat_model import ChatModel, ChatModelError
+from bots.ai.chat_model import ChatModelError
+from bots.ai.chat_models import ChatModels
 from bots.ai.extractive import extract_answer
 from bots.ai.guardrails import Verdict, check_answer, visible_text
 from bots.ai.intents import asks_for_person, question_language, stop_topic_in
@@ -34,7 +35,6 @@ MAX_TOKENS = 400
 BOT_READS = (Visibility.PUBLIC, Visibility.BOT_ONLY)
 
 OnDraft = Callable[[str], Awaitable[None]]
-ModelFor = Callable[[Endpoint], ChatModel]
 
 
 class Reason(StrEnum):
@@ -82,11 +82,14 @@ class Asked:
 
 
 class AnswerPipeline:
-    def __init__(self, database: Database, embedder: Embedder, model_for: ModelFor, public_url: str) -> None:
+    def __init__(self, database: Database, embedder: Embedder, models: ChatModels, public_url: str) -> None:
         self._database = database
         self._embedder = embedder
-        self._model_for = model_for
+        self._models = models
         self._public_url = public_url.rstrip("/")
+
+    async def close(self) -> None:
+        await self._models.close()
 
     async def answer(self, asked: Asked, config: AIConfig, *, on_draft: OnDraft | None = None) -> Outcome:
         question = " ".join(asked.question.split())[:QUESTION_MAX]
@@ -146,7 +149,7 @@ class AnswerPipeline:
         )
         base = replace(base, prompt_version=PROMPT_VERSION)
         try:
-            completion = await self._model_for(endpoint).complete(
+            completion = await self._models(endpoint).complete(
                 messages, max_tokens=MAX_TOKENS, on_delta=None if on_draft is None else _drafts(on_draft)
             )
         except ChatModelError as error:

@@ -15,13 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import Workspace
-from bots.ai.chat_model import ChatModel
 from bots.ai.delivery import deliver_answer
-from bots.ai.openai_chat import OpenAIChatModel
 from bots.ai.pipeline import AnswerPipeline, Asked, OnDraft, Outcome, Reason
 from bots.ai.prompts import HISTORY_MESSAGES, Said
 from bots.ai.requests import AIRequest
-from bots.ai.settings import Endpoint, ai_config
+from bots.ai.settings import ai_config
 from bots.effects import Followup
 from conversations.events import visitor_topic
 from conversations.models import Contact, Conversation, Message
@@ -65,10 +63,12 @@ class AIBot:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def stop(self) -> None:
-        """Cancel what is being answered: the deadline timers hand those dialogs off later."""
+        """Cancel what is being answered (the deadline timers hand those dialogs off later) and close
+        the model clients."""
         for task in list(self._tasks):
             task.cancel()
         await self.settled()
+        await self._pipeline.close()
 
     async def _answer(self, request: AIRequest, then: FollowUp) -> None:
         try:
@@ -133,23 +133,3 @@ async def asked_in(session: AsyncSession, request: AIRequest) -> Asked | None:
         history.pop()  # the question itself
     language = (row.language or row.default_locale or "en")[:2]
     return Asked(request.workspace_id, row.slug, request.question, language, tuple(history))
-
-
-class ChatModels:
-    """One client per model endpoint, kept while its settings stay the same."""
-
-    def __init__(self, timeout_seconds: float = 20.0) -> None:
-        self._timeout = timeout_seconds
-        self._models: dict[Endpoint, ChatModel] = {}
-
-    def __call__(self, endpoint: Endpoint) -> ChatModel:
-        model = self._models.get(endpoint)
-        if model is None:
-            model = OpenAIChatModel(endpoint.base_url, endpoint.api_key, endpoint.model, timeout_seconds=self._timeout)
-            self._models[endpoint] = model
-        return model
-
-    async def close(self) -> None:
-        for model in self._models.values():
-            await model.close()
-        self._models.clear()

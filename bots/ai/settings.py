@@ -17,8 +17,11 @@ from core.crypto import SecretBox
 from core.errors import InvalidInput
 from core.i18n import N_
 from core.ids import WorkspaceId
+from flows.samples import ai_first_line_flow
+from flows.store import keep_built_in_flow
 
 MAX_STOP_TOPICS = 50
+FIRST_LINE_FLOW = "AI bot: first message"  # the flow "answer the first message directly" stands for
 MAX_INSTRUCTIONS = 4_000
 
 
@@ -103,6 +106,9 @@ async def save_ai_settings(
     for name, value in values.items():
         setattr(row, name, value)
     row.updated_at = at
+    if update.answers_first_message is not None:
+        live = update.answers_first_message and row.enabled
+        await keep_built_in_flow(session, workspace_id, FIRST_LINE_FLOW, ai_first_line_flow(), live=live, at=at)
     if bool(row.base_url) != bool(row.model):
         raise InvalidInput(N_("A model endpoint needs both a base URL and a model name."), field="model")
     return row

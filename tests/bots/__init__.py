@@ -2,8 +2,9 @@
 
 import aiohttp
 
+from bots.ai.chat_models import ChatModels
 from bots.ai.pipeline import AnswerPipeline
-from bots.ai.service import AIBot, ChatModels
+from bots.ai.service import AIBot
 from bots.service import BotService
 from core.clock import Clock
 from core.crypto import SecretBox
