@@ -12,6 +12,7 @@ TYPING = "typing"
 READ = "read"
 CONVERSATION = "conversation"
 MESSAGE_STATUS = "message_status"
+DRAFT = "draft"  # for the visitor's widgets: the AI bot's answer while it is being generated
 
 
 def operators_topic(workspace_id: WorkspaceId) -> str:

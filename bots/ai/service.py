@@ -21,7 +21,7 @@ from bots.ai.prompts import HISTORY_MESSAGES, Said
 from bots.ai.requests import AIRequest
 from bots.ai.settings import ai_config
 from bots.effects import Followup
-from conversations.events import visitor_topic
+from conversations.events import DRAFT, visitor_topic
 from conversations.models import Contact, Conversation, Message
 from core.clock import Clock
 from core.crypto import SecretBox
@@ -30,7 +30,6 @@ from core.realtime import RealtimeEvent, publish
 
 log = logging.getLogger(__name__)
 
-DRAFT = "draft"  # realtime event kind: the text of an answer being generated, so far
 DRAFT_EVERY_SECONDS = 0.15
 DRAFT_MAX_CHARS = 3_000  # a NOTIFY payload holds ~7,500 bytes
 

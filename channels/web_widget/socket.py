@@ -32,7 +32,16 @@ from conversations.access import access_visitor_conversation
 from conversations.attachments import attachments_for_message
 from conversations.availability import queue_availability
 from conversations.contacts import contact_for_address, record_email
-from conversations.events import CONVERSATION, MESSAGE, READ, TYPING, contact_topic, visitor_topic, visitor_typing
+from conversations.events import (
+    CONVERSATION,
+    DRAFT,
+    MESSAGE,
+    READ,
+    TYPING,
+    contact_topic,
+    visitor_topic,
+    visitor_typing,
+)
 from conversations.inbound import Received, current_conversation, receive_message
 from conversations.lifecycle import mark_read_by_visitor
 from conversations.messages import messages_after
@@ -333,6 +342,8 @@ class VisitorConnection:
             await self._send({"type": "read", "seq": event.data.get("seq")})
         elif event.kind == CONVERSATION:
             await self._conversation_changed(event)
+        elif event.kind == DRAFT:  # the AI bot's answer so far; its message replaces it
+            await self._send({"type": "draft", "text": event.data.get("text")})
 
     async def _conversation_changed(self, event: RealtimeEvent) -> None:
         conversation_id = event.data.get("conversation_id")

@@ -35,7 +35,7 @@ class LiveServer:
         self._listening = listening
         database = DatabaseSettings(url=self._database_url)
         settings = make_settings(http=HttpSettings(host="127.0.0.1", port=self.port), database=database)
-        app = build_app(settings, database=self._database)
+        app = build_app(settings, database=self._database, ai_in_tasks=True)
         self._server = TestServer(
             app, host="127.0.0.1", port=self.port, socket_factory=lambda host, port, family: listening
         )

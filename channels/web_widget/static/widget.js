@@ -78,6 +78,7 @@
     sentReadSeq: 0,
     operatorReadSeq: 0,
     operatorTyping: null, // the operator's name while they type
+    draft: null, // the AI bot's answer while it is being written
     connection: "idle", // idle | connecting | online | reconnecting
     error: "",
     availability: null, // the last `availability` frame that had a notice (nobody can answer now)
@@ -247,6 +248,7 @@
     ".msg{display:flex;flex-direction:column;align-items:flex-start;max-width:85%}",
     ".msg.mine{align-self:flex-end;align-items:flex-end}",
     ".msg.system{align-self:center;align-items:center;max-width:90%}",
+    ".msg.draft .bubble{opacity:.75}",
     ".author{margin:0 4px 2px;font-size:12px;color:#667085}",
     ".bubble{padding:8px 12px;border-radius:16px;background:#fff;border:1px solid #e4e7ec;",
     "white-space:pre-wrap;overflow-wrap:anywhere}",
@@ -489,6 +491,7 @@
         read: m === lastOwn && state.operatorReadSeq >= m.seq,
       });
     });
+    if (state.draft) items.push({ key: "draft", author: "bot", text: state.draft, attachments: [], status: "draft" });
     state.outbox.forEach(function (item) {
       items.push({
         key: "c:" + item.client_id,
@@ -540,7 +543,7 @@
       "div",
       {
         class: ["msg", side, item.status].filter(Boolean).join(" "),
-        "data-testid": item.key === "greeting" ? "greeting" : "message",
+        "data-testid": item.key === "greeting" || item.key === "draft" ? item.key : "message",
         "data-author": item.author,
         "data-seq": item.seq,
         "data-status": item.status,
@@ -1081,6 +1084,9 @@
     conversation: function (frame) {
       applyConversation(frame.conversation);
     },
+    draft: function (frame) {
+      state.draft = typeof frame.text === "string" && frame.text ? frame.text : null;
+    },
     availability: function (frame) {
       state.availability = frame.notice ? frame : null;
     },
@@ -1098,6 +1104,7 @@
       state.messages.set(message.id, message);
       if (message.client_id && state.outbox.has(message.client_id)) settle(message.client_id, null);
       if (message.author !== "visitor") hideOperatorTyping();
+      if (message.author === "bot") state.draft = null; // the answer arrived whole
       if (message.author === "operator") state.availability = null; // someone is answering after all
     });
   }
