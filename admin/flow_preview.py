@@ -1,12 +1,12 @@
 """The flow editor's preview (docs/flows-api.md): a draft stepped in memory, one visitor event at a
 time, the run state kept by the browser between calls. Nothing is sent, stored or called: messages
-come back as bubbles and every other effect as a sentence. The AI bot is not asked: it hands
-off at once ("ai-not-previewed"); a webhook waits for the editor to say how
+come back as bubbles and every other effect as a sentence. The AI bot really answers, from the
+workspace's knowledge base (read only, nothing metered); a webhook waits for the editor to say how
 it answered."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal, TypeVar
@@ -54,7 +54,8 @@ from flows.values import JsonValue
 
 # AI answers given within one turn: a draft that loops through the AI without pausing stops there.
 AUTOMATIC_ANSWERS = 20
-NOT_PREVIEWED = "ai-not-previewed"  # what an ai_answer node hears in the preview
+# The AI bot's answer to a question: what it says to the visitor, whether it answered, the summary.
+AskPreviewAI = Callable[[str], Awaitable[tuple[str, AIOutcome, str | None]]]
 TEXT_MAX = 4096
 Outcome = TypeVar("Outcome", WebhookOutcome, AIOutcome)
 
@@ -87,7 +88,7 @@ class PreviewTurn:
     ignored: bool  # the run was not waiting for that event: nothing changed
 
 
-def run_preview(flow: Flow, body: PreviewBody, *, language: str) -> PreviewTurn:
+async def run_preview(flow: Flow, body: PreviewBody, *, language: str, ask_ai: AskPreviewAI) -> PreviewTurn:
     if body.event.type == "start":
         state = new_run()
         event: Event = Start(preview_facts(body.facts, language=language))
@@ -97,9 +98,12 @@ def run_preview(flow: Flow, body: PreviewBody, *, language: str) -> PreviewTurn:
     new, actions = step(flow, state, event)
     done = effects(actions)
     for _ in range(AUTOMATIC_ANSWERS):
-        if new.waiting is not Waiting.AI or new.request_id is None:
+        asked = [effect.question for effect in done if isinstance(effect, AskAI)]
+        if new.waiting is not Waiting.AI or new.request_id is None or not asked:
             break
-        new, actions = step(flow, new, AIResult(new.request_id, AIOutcome.HANDOFF, NOT_PREVIEWED))
+        said, outcome, summary = await ask_ai(asked[-1])
+        done.append(SendMessage(said))
+        new, actions = step(flow, new, AIResult(new.request_id, outcome, summary))
         done.extend(effects(actions))
     return PreviewTurn(new, tuple(done), ignored=new is state)
 
@@ -161,7 +165,7 @@ def describe(effect: Effect) -> str:
         case CallWebhook(method=method, url=url):
             return gettext("Would call the webhook {method} {url}").format(method=method, url=url)
         case AskAI(question=question):
-            return gettext("Ask the AI bot: {question} (not available yet: it hands off)").format(question=question)
+            return gettext("Ask the AI bot: {question}").format(question=question)
         case HandOff():
             return _describe_handoff(effect)
         case Close():

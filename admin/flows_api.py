@@ -11,14 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.actors import Actor
 from accounts.roles import Permission
+from admin.ai_answer_pipeline import answer_pipeline
 from admin.api import json_response
 from admin.flow_preview import PreviewBody, run_preview, turn_json
 from admin.identity import api_actor
+from bots.ai.preview import preview_answer
+from bots.ai.settings import ai_config
 from bots.runs import node_counters
 from core.bodies import read_json
 from core.i18n import active_locale, gettext
 from core.ids import FlowId
-from core.keys import clock_key, database_key
+from core.keys import clock_key, database_key, secret_box_key
+from flows.events import AIOutcome
 from flows.loading import FlowInvalid, build_flow
 from flows.store import (
     FlowSummary,
@@ -211,7 +215,14 @@ async def preview_flow(request: web.Request) -> web.Response:
         actor = await api_actor(request, tx.session)
         actor.require(Permission.MANAGE_FLOWS)
         draft = (await access_flow(tx.session, actor, _flow_id(request))).draft
+        config = await ai_config(tx.session, actor.workspace_id, request.app[secret_box_key])
     graph, errors = build_flow(draft)
     if graph is None:  # saved drafts have a flow's shape; only a hand-edited row gets here
         raise FlowInvalid(errors)
-    return json_response(turn_json(run_preview(graph, body, language=active_locale())))
+    language = active_locale()
+
+    async def ask_ai(question: str) -> tuple[str, AIOutcome, str | None]:
+        pipeline = answer_pipeline(request.app)
+        return await preview_answer(pipeline, config, actor.workspace_id, actor.workspace_slug, question, language)
+
+    return json_response(turn_json(await run_preview(graph, body, language=language, ask_ai=ask_ai)))

@@ -91,6 +91,9 @@ hub_key = web.AppKey("realtime_hub", RealtimeHub)
 outbox_key = web.AppKey[DeliveryQueue]("outbox")
 assigner_key = web.AppKey["AssignmentSweeper"]("assigner")
 bots_key = web.AppKey["BotReactions"]("bots")
+# The AI bot's answer pipeline (bots.ai.pipeline.AnswerPipeline, which the kernel may not name: it
+# imports features), the same the widget's questions go through; admin.ai_answer_pipeline narrows it.
+ai_pipeline_key = web.AppKey("ai_pipeline", object)
 file_store_key = web.AppKey[FileStore]("file_store")
 secret_box_key = web.AppKey("secret_box", SecretBox)
 catalogs_key = web.AppKey("catalogs", Catalogs)

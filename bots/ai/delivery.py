@@ -64,17 +64,13 @@ async def deliver_answer(
     answer_id = await _store(session, request, outcome)
     if answer_id is None:
         return Followup()
-    language = outcome.language
     if outcome.answered:
         message_id = await _say_answer(turn, outcome, config)
         row = await session.scalar(select(AIAnswer).where(AIAnswer.id == answer_id))
         if row is not None:
             row.message_id = message_id
     else:
-        what = Say.HANDOFF_ASKED if outcome.reason == Reason.ASKED_FOR_PERSON else Say.HANDOFF_UNKNOWN
-        if outcome.reason == Reason.AI_ERROR:
-            what = Say.HANDOFF_ERROR
-        await _say(turn, text_for(what, language, config.texts))
+        await _say(turn, handoff_line(outcome, config))
     if outcome.reason not in UNMETERED:
         await record_ai_question(session, turn.conversation, gap=config.question_gap, at=turn.now)
     await cancel_timer(session, run, request.request_id, at=turn.now)
@@ -142,6 +138,16 @@ async def store_outcome(
 
 def _source_json(article_id: ArticleId, title: str, url: str | None) -> dict[str, object]:
     return {"article_id": article_id, "title": title, "url": url}
+
+
+def handoff_line(outcome: Outcome, config: AIConfig) -> str:
+    """What the bot tells the visitor as it hands the dialog on."""
+    what = Say.HANDOFF_UNKNOWN
+    if outcome.reason == Reason.ASKED_FOR_PERSON:
+        what = Say.HANDOFF_ASKED
+    elif outcome.reason == Reason.AI_ERROR:
+        what = Say.HANDOFF_ERROR
+    return text_for(what, outcome.language, config.texts)
 
 
 def answer_with_links(outcome: Outcome, config: AIConfig) -> str:

@@ -238,7 +238,7 @@ async def test_the_welcome_flow_in_the_preview_asks_for_an_email_and_hands_off(c
             assert await tx.session.scalar(select(func.count()).select_from(model)) == 0
 
 
-async def test_the_preview_takes_the_visitor_and_the_ai_bot_hands_off_at_once(client: Client, db: Database) -> None:
+async def test_the_preview_takes_the_visitor_and_asks_the_real_ai_bot(client: Client, db: Database) -> None:
     headers = await admin_headers(client, db)
     flow_id = (await new_flow(client, headers, definition=welcome_flow("en")))["id"]
     body = {"event": {"type": "start"}, "facts": {"contact": {"name": "Anna"}, "within_working_hours": False}}
@@ -246,8 +246,10 @@ async def test_the_preview_takes_the_visitor_and_the_ai_bot_hands_off_at_once(cl
     turn = await response.json()
     assert [m["text"] for m in turn["messages"]] == ["Hi, Anna!", "How can we help?"]
     turn = await preview(client, headers, flow_id, turn, {"type": "text", "text": "Do you speak Russian?"})
-    assert turn["effects"][0] == "Ask the AI bot: Do you speak Russian? (not available yet: it hands off)"
-    assert turn["messages"][0]["text"].startswith("We're offline right now")
+    assert turn["effects"][0] == "Ask the AI bot: Do you speak Russian?"
+    # An empty knowledge base: the AI bot says so, and the flow's hand-off branch runs.
+    assert turn["messages"][0]["text"].startswith("I can't answer that from our help articles")
+    assert turn["messages"][1]["text"].startswith("We're offline right now")
     assert turn["finish_reason"] == "handed_off"
     bad_facts = {"event": {"type": "start"}, "facts": {"contact": "Anna"}}
     assert (await client.post(f"/api/v1/flows/{flow_id}/preview", json=bad_facts, headers=headers)).status == 400
