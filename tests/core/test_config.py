@@ -49,3 +49,14 @@ def test_database_urls_select_the_async_driver(url: str) -> None:
 def test_a_non_postgres_url_is_refused() -> None:
     with pytest.raises(StartupError):
         async_database_url("mysql://u@h/d")
+
+
+def test_an_embeddings_endpoint_needs_its_url_and_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FIRSTLINE_EMBEDDINGS_URL", "http://127.0.0.1:11434/v1")
+    with pytest.raises(StartupError, match="FIRSTLINE_EMBEDDINGS_MODEL"):
+        load_settings()
+    monkeypatch.setenv("FIRSTLINE_EMBEDDINGS_MODEL", "nomic-embed-text")
+    monkeypatch.setenv("FIRSTLINE_EMBEDDINGS_KEY", "sk-local")
+    embeddings = load_settings().embeddings
+    assert (embeddings.base_url, embeddings.model) == ("http://127.0.0.1:11434/v1", "nomic-embed-text")
+    assert "sk-local" not in repr(embeddings)
