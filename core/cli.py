@@ -29,6 +29,7 @@ from core.log import configure_logging
 from core.migrate import current_revision
 from core.startup import prepare_database, running_database
 from flows.store import ensure_demo_flows
+from knowledge_base.demo import ensure_demo_articles
 
 DEMO_SLUG = "demo"
 T = TypeVar("T")
@@ -113,9 +114,9 @@ async def _ensure_demo(settings: Settings) -> list[str]:
             result = await ensure_workspace_with_admin(
                 tx.session, slug=DEMO_SLUG, name="Demo", admin_email=settings.admin.email, admin_password=password
             )
-            await ensure_demo_flows(
-                tx.session, result.workspace.id, language=result.workspace.default_locale, at=SystemClock().now()
-            )
+            now = SystemClock().now()
+            await ensure_demo_flows(tx.session, result.workspace.id, language=result.workspace.default_locale, at=now)
+            await ensure_demo_articles(tx.session, result.workspace.id, at=now)
         if result.generated_password is not None:
             credential = f"{result.admin_email} / {result.generated_password}  (shown once; keep it)"
         elif password is not None:

@@ -12,21 +12,29 @@ _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 _LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 _PUNCTUATION = re.compile(r"[^\w\s]")
 
+_PEOPLE_EN = r"(?:human|person|people|agent|operator|representative|someone|somebody|manager|staff|support)"
+_PEOPLE_RU = r"(?:оператор\w*|человек\w*|сотрудник\w*|менеджер\w*|консультант\w*|специалист\w*|живого|живым)"
+_ALONE_WORDS = (
+    "human operator agent person representative someone "
+    "оператор оператора человек человека менеджер консультант специалист"
+)
+_ALONE = frozenset(_ALONE_WORDS.split())
 _ASKS_FOR_PERSON = re.compile(
-    r"\b(?:"
-    # English: a person, an operator, a human…
-    r"human|humans|operator|operators|agent|representative|real person|live person|live chat|"
-    r"(?:talk|speak|chat)\s+(?:to|with)\s+(?:a|an|the|some)?\s*(?:one|someone|person|people|human|agent|support)|"
-    r"(?:connect|transfer)\s+me|"
-    # Russian: оператор, живой человек, позовите/соедините…
-    r"оператор\w*|сотрудник\w*|менеджер\w*|консультант\w*|жив\w*\s+человек\w*|"
-    r"с\s+человеком|человека\s+позов\w*|позов\w*|соедин\w*|переключ\w*"
-    r")\b",
+    # English: talk to a human, a real person, connect me with an agent, transfer me
+    rf"\b(?:talk|speak|chat|connect|put)\s+(?:me\s+)?(?:to|with|through to)\s+(?:a|an|the|some|your)?\s*"
+    rf"(?:real\s+|live\s+)?{_PEOPLE_EN}\b|"
+    r"\b(?:real|live)\s+(?:person|human|agent)\b|"
+    rf"\b(?:want|need|get)\s+(?:me\s+)?(?:a|an|to talk to a)\s+(?:real\s+)?(?:human|person|operator|agent)\b|"
+    r"\btransfer\s+me\b|"
+    # Russian: позовите оператора, хочу с человеком, соедините со специалистом, живой человек
+    rf"(?:позов\w*|позвать|дайте|дай|нужен|нужна|хочу|соедин\w*\s+(?:с|со)|переключ\w*\s+на|свяж\w*\s+(?:с|со))"
+    rf"\s+(?:\w+\s+)?{_PEOPLE_RU}|"
+    r"жив\w*\s+человек\w*|\bс\s+человеком\b",
     re.IGNORECASE,
 )
 _FED_UP = re.compile(
-    r"\b(?:useless|stupid bot|dumb bot|not helpful|doesn'?t help|terrible|awful|ridiculous|"
-    r"бесит|достал\w*|ужасн\w*|тупой|бесполезн\w*|не помога\w*|не понима\w*)\b|!!!|\?\?\?",
+    r"\b(?:useless|stupid bot|dumb bot|you are not helping|you're not helping|"
+    r"бесит|достал\w*|тупой бот|бесполезн\w*)\b",
     re.IGNORECASE,
 )
 
@@ -42,6 +50,11 @@ def question_language(text: str, fallback: str) -> str:
 
 
 def asks_for_person(text: str) -> bool:
+    """A request for a person ("оператор!", "talk to a human", "позовите специалиста") or plain
+    frustration; a question that merely mentions one ("which mobile operator…") is not."""
+    alone = normalised(_PUNCTUATION.sub(" ", text))
+    if alone in _ALONE or alone.removeprefix("a ").removeprefix("the ") in _ALONE:
+        return True
     return _ASKS_FOR_PERSON.search(text) is not None or _FED_UP.search(text) is not None
 
 

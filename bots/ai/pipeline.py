@@ -114,8 +114,9 @@ class AnswerPipeline:
             )
         hits = results.hits
         base = replace(base, top_cosine=results.top_cosine, question_vector=vector)
-        weak = results.top_cosine is not None and results.top_cosine < config.threshold
-        if not hits or weak:
+        # Never guess: no cosine (the embedder failed, or the best article is not embedded yet) is
+        # as weak as a low one.
+        if not hits or results.top_cosine is None or results.top_cosine < config.threshold:
             return _handoff(base, Reason.WEAK_EVIDENCE, f"best cosine {results.top_cosine}")
         if config.endpoint is None:
             return self._extractive(base, asked, hits)
