@@ -1,5 +1,5 @@
 """The widget's socket frames (docs/widget-protocol.md): parsing what the client sends, with the
-error code the protocol names for each way it can be wrong."""
+error code the protocol names for each way it can be wrong; the realtime events passed on as they are."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from conversations.events import DRAFT, READ, TYPING
 from conversations.limits import MAX_ATTACHMENTS, MAX_TEXT_LENGTH
+from core.realtime import RealtimeEvent
 
 MAX_FRAME_BYTES = 64 * 1024
 CLIENT_ID = r"^[A-Za-z0-9-]{8,64}$"
@@ -93,3 +95,16 @@ def parse_frame(raw: str) -> Hello | SendMessage | Typing | Read | Ping | LeaveE
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"][1:]) or "frame"
         return FrameError("invalid_frame", f"Invalid {where}: {first['msg']}.", client_id)
+
+
+def passed_on(event: RealtimeEvent) -> dict[str, object] | None:
+    """The frame for an event the widget gets as it is: an operator typing or reading, or the AI
+    bot's answer so far (a draft, which its message replaces); None for any other event."""
+    data = event.data
+    if event.kind == TYPING:
+        return {"type": "typing", "on": bool(data.get("on")), "name": data.get("name")}
+    if event.kind == READ and data.get("by") == "operator":
+        return {"type": "read", "seq": data.get("seq")}
+    if event.kind == DRAFT:
+        return {"type": "draft", "text": data.get("text")}
+    return None

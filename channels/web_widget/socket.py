@@ -24,6 +24,7 @@ from channels.web_widget.frames import (
     SendMessage,
     Typing,
     parse_frame,
+    passed_on,
 )
 from channels.web_widget.gate import open_widget, visitor_tokens_key
 from channels.web_widget.notices import AvailabilityNotices
@@ -32,16 +33,7 @@ from conversations.access import access_visitor_conversation
 from conversations.attachments import attachments_for_message
 from conversations.availability import queue_availability
 from conversations.contacts import contact_for_address, record_email
-from conversations.events import (
-    CONVERSATION,
-    DRAFT,
-    MESSAGE,
-    READ,
-    TYPING,
-    contact_topic,
-    visitor_topic,
-    visitor_typing,
-)
+from conversations.events import CONVERSATION, MESSAGE, contact_topic, visitor_topic, visitor_typing
 from conversations.inbound import Received, current_conversation, receive_message
 from conversations.lifecycle import mark_read_by_visitor
 from conversations.messages import messages_after
@@ -336,14 +328,10 @@ class VisitorConnection:
         already_sent = event.kind == MESSAGE and _int(event.data.get("seq")) <= self._last_seq_sent
         if event.kind in (MESSAGE, RESYNC) and not already_sent:
             await self._send_messages(await self._messages_since_last())
-        elif event.kind == TYPING:
-            await self._send({"type": "typing", "on": bool(event.data.get("on")), "name": event.data.get("name")})
-        elif event.kind == READ and event.data.get("by") == "operator":
-            await self._send({"type": "read", "seq": event.data.get("seq")})
         elif event.kind == CONVERSATION:
             await self._conversation_changed(event)
-        elif event.kind == DRAFT:  # the AI bot's answer so far; its message replaces it
-            await self._send({"type": "draft", "text": event.data.get("text")})
+        elif (frame := passed_on(event)) is not None:
+            await self._send(frame)
 
     async def _conversation_changed(self, event: RealtimeEvent) -> None:
         conversation_id = event.data.get("conversation_id")
