@@ -11,6 +11,7 @@ from accounts.roles import Permission
 from admin.forms import FormData, submit_and_return, text_field
 from admin.identity import open_workspace
 from admin.knowledge_base_api import article_filter
+from admin.knowledge_base_import import import_limits
 from admin.rendering import render_shell
 from core.i18n import N_, gettext
 from core.ids import ArticleId, CategoryId
@@ -70,6 +71,10 @@ async def knowledge_base_page(request: web.Request) -> web.StreamResponse:
         "visibility_names": VISIBILITY_NAMES,
         "status_names": STATUS_NAMES,
         "locale_names": LOCALE_NAMES,
+        # The New article form prefilled, e.g. from an unanswered question (`?title=…&language=ru`).
+        "new_title": request.query.get("title", "")[:200],
+        "new_locale": request.query.get("language", ""),
+        "import_limits": import_limits(request.app),
     }
     return await render_shell(request, "knowledge_base.html", visit, "knowledge-base", context)
 

@@ -147,8 +147,19 @@
       item.append(badge);
     }
     item.append(button(t("show"), function () { showRevisionText(revision.number); }));
+    item.append(compareLink(revision.number));
     if (!isLive) item.append(button(t("restore"), function () { restore(revision.number); }));
     return item;
+  }
+
+  function compareLink(number) {
+    // The compare page (admin/knowledge_base_compare.py): this revision against the current draft.
+    var list = $("kb-revisions");
+    var link = document.createElement("a");
+    link.href = list.dataset.compareUrl + "?from=" + number + "&to=draft";
+    link.dataset.testid = "compare-" + number;
+    link.textContent = list.dataset.compareLabel;
+    return link;
   }
 
   function button(text, onClick) {
