@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 QUESTION_MAX = 2_000  # characters of a question that are read; the rest is ignored
 SOURCES = 3  # passages a model is given
 SHORT_FOLLOWUP_WORDS = 4  # a question this short is read with the visitor's previous message
-SAME_LANGUAGE_MARGIN = 0.03  # extractive: a passage in the visitor's language may be this much weaker
+LANGUAGE_MARGIN = 0.03  # extractive: a passage in the visitor's language may be this much weaker
 MAX_TOKENS = 400
 BOT_READS = (Visibility.PUBLIC, Visibility.BOT_ONLY)
 
@@ -119,15 +119,15 @@ class AnswerPipeline:
         if not hits or results.top_cosine is None or results.top_cosine < config.threshold:
             return _handoff(base, Reason.WEAK_EVIDENCE, f"best cosine {results.top_cosine}")
         if config.endpoint is None:
-            return self._extractive(base, asked, hits)
+            return self._extractive(base, asked, hits, config.threshold)
         return await self._generative(base, asked, config, config.endpoint, hits, on_draft)
 
-    def _extractive(self, base: Outcome, asked: Asked, hits: Sequence[SearchHit]) -> Outcome:
-        hit = _in_language(hits, base.language)
-        text = extract_answer(base.question, hit.passage)
-        if not text:
-            return _handoff(base, Reason.WEAK_EVIDENCE, "the best passage is empty")
-        return _answered(base, text, (self._citation(asked, hit),))
+    def _extractive(self, base: Outcome, asked: Asked, hits: Sequence[SearchHit], threshold: float) -> Outcome:
+        candidates = _extractive_candidates(hits, base.language, threshold)
+        found = extract_answer(base.question, [hit.passage for hit in candidates])
+        if found is None:
+            return _handoff(base, Reason.WEAK_EVIDENCE, "the passages are empty")
+        return _answered(base, found.text, (self._citation(asked, candidates[found.source]),))
 
     async def _generative(
         self,
@@ -180,15 +180,13 @@ def _query_for(question: str, history: Sequence[Said]) -> str:
     return f"{earlier[-1][:500]} {question}" if earlier else question
 
 
-def _in_language(hits: Sequence[SearchHit], language: str) -> SearchHit:
-    best = hits[0]
-    if best.locale == language or best.dense_cosine is None:
-        return best
-    for hit in hits[1:SOURCES]:
-        close = hit.dense_cosine is not None and hit.dense_cosine >= best.dense_cosine - SAME_LANGUAGE_MARGIN
-        if hit.locale == language and close:
-            return hit
-    return best
+def _extractive_candidates(hits: Sequence[SearchHit], language: str, threshold: float) -> list[SearchHit]:
+    """The passages to quote from, best first: the top ones past the gate, only those in the
+    visitor's language when one of them is nearly as good as the best."""
+    best = hits[0].dense_cosine or 0.0
+    passing = [hit for hit in hits[:SOURCES] if hit is hits[0] or (hit.dense_cosine or 0.0) >= threshold]
+    close = [hit for hit in passing if hit.locale == language and (hit.dense_cosine or 0.0) >= best - LANGUAGE_MARGIN]
+    return close or passing
 
 
 def _drafts(on_draft: OnDraft) -> Callable[[str], Awaitable[None]]:

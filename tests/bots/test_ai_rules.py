@@ -36,6 +36,8 @@ def test_the_question_language_is_its_alphabet_or_the_fallback(text: str, langua
         "Human",
         "Оператор",
         "дайте специалиста",
+        "Как поговорить с живым оператором?",
+        "хочу связаться с сотрудником",
     ],
 )
 def test_asking_for_a_person_or_being_fed_up(text: str) -> None:
@@ -73,15 +75,28 @@ def test_the_extractive_answer_is_the_best_matching_whole_sentences() -> None:
         "Our office is in Berlin. You can get a refund within 14 days of payment. Write to billing and we "
         "return the money. Unrelated closing words here."
     )
-    answer = extract_answer("how do I get a refund?", passage)
-    assert answer.startswith("You can get a refund within 14 days of payment.")
-    assert "Berlin" not in answer and answer.endswith(".")
+    found = extract_answer("how do I get a refund?", [passage])
+    assert found is not None and found.source == 0
+    assert found.text.startswith("You can get a refund within 14 days of payment.")
+    assert "Berlin" not in found.text and found.text.endswith(".")
+
+
+def test_the_rarer_shared_words_pick_the_sentence_and_the_passage() -> None:
+    pricing = (
+        "Firstline has two plans, Start and Pro. Each plan is billed per workspace. "
+        "Pro costs $29 a month. Start is free for small sites."
+    )
+    notes = "Pro plans for schools get a discount. Ask an operator."
+    found = extract_answer("How much does Pro cost?", [notes, pricing])
+    assert found is not None and (found.source, found.text[:22]) == (1, "Pro costs $29 a month.")
+    assert extract_answer("anything", ["", "  "]) is None
 
 
 def test_without_shared_words_the_passage_opening_is_the_answer_and_long_text_is_bounded() -> None:
     passage = " ".join(f"Sentence number {n} talks about nothing in particular." for n in range(40))
-    answer = extract_answer("zebra", passage)
-    assert answer.startswith("Sentence number 0") and len(answer) <= MAX_CHARS
+    found = extract_answer("zebra", [passage])
+    assert found is not None and found.score == 0
+    assert found.text.startswith("Sentence number 0") and len(found.text) <= MAX_CHARS
     assert sentences("- one\n- two\n\n## Head") == ["one", "two", "Head"]
 
 
