@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 import aiohttp
@@ -191,8 +192,10 @@ async def _visitors(
     rates: list[float],
     *,
     wait_for_bot: bool,
+    texts: Sequence[str] = ("how much?",),
 ) -> list[list[float]]:
-    """Per rate, the latencies measured (each visitor writes every `visitors / rate` seconds)."""
+    """Per rate, the latencies measured (each visitor writes every `visitors / rate` seconds, the
+    `texts` in turn)."""
     tokens = VisitorTokens(SECRET_KEY)
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as http:
@@ -204,14 +207,16 @@ async def _visitors(
             await socket.receive(timeout=30)
             sockets.append(socket)
         # Every visitor's first message opens a dialog (and starts its flow): unmeasured, reported apart.
-        firsts = await asyncio.gather(*(_exchange(socket, "hello", wait_for_bot) for socket in sockets))
+        firsts = await asyncio.gather(*(_exchange(socket, texts[0], wait_for_bot) for socket in sockets))
         print(f"  [{slug}] first messages (opening the dialogs): {_describe(list(firsts))}", file=sys.stderr)
         per_rate = []
         for rate in rates:
             interval = visitors / rate
             samples = await asyncio.gather(
                 *(
-                    _visitor(socket, interval * index / visitors, interval, seconds, wait_for_bot)
+                    _visitor(
+                        socket, interval * index / visitors, interval, seconds, wait_for_bot, _turned(texts, index)
+                    )
                     for index, socket in enumerate(sockets)
                 )
             )
@@ -221,17 +226,22 @@ async def _visitors(
 
 
 async def _visitor(
-    socket: aiohttp.ClientWebSocketResponse, offset: float, interval: float, seconds: float, wait_for_bot: bool
+    socket: aiohttp.ClientWebSocketResponse,
+    offset: float,
+    interval: float,
+    seconds: float,
+    wait_for_bot: bool,
+    texts: Sequence[str],
 ) -> list[float]:
     """A message every `interval` seconds, each timed until the bot's reply (or the acknowledgement);
     the first SETTLE_SECONDS at a new rate are not measured (the rate has not settled yet)."""
     await asyncio.sleep(offset)  # spread the visitors over the interval
-    latencies = []
+    latencies: list[float] = []
     settled = time.perf_counter() + SETTLE_SECONDS - offset
     deadline = settled + seconds
     while time.perf_counter() < deadline:
         tick = time.perf_counter()
-        latency = await _exchange(socket, "how much?", wait_for_bot)
+        latency = await _exchange(socket, texts[len(latencies) % len(texts)], wait_for_bot)
         if tick >= settled:
             latencies.append(latency)
         await asyncio.sleep(max(0.0, interval - (time.perf_counter() - tick)))
@@ -253,6 +263,12 @@ async def _exchange(socket: aiohttp.ClientWebSocketResponse, text: str, wait_for
             return (time.perf_counter() - sent) * 1000
         if frame.get("type") == "error":
             raise RuntimeError(f"the server refused a message: {frame}")
+
+
+def _turned(texts: Sequence[str], by: int) -> list[str]:
+    """The texts starting at the `by`-th: visitors do not all ask the same at once."""
+    start = by % len(texts)
+    return [*texts[start:], *texts[:start]]
 
 
 def _percentile(values: list[float], share: float) -> float:
