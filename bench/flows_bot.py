@@ -254,7 +254,10 @@ async def _exchange(socket: aiohttp.ClientWebSocketResponse, text: str, wait_for
     await socket.send_str(json.dumps({"type": "message", "client_id": client_id, "text": text}))
     acked = False
     while True:
-        frame = json.loads((await socket.receive(timeout=10)).data)
+        received = await socket.receive(timeout=30)
+        if received.type != aiohttp.WSMsgType.TEXT:
+            raise RuntimeError(f"the socket ended: {received.type} {received.data!r} {received.extra!r}")
+        frame = json.loads(received.data)
         if frame.get("type") == "ack" and frame.get("client_id") == client_id:
             acked = True
             if not wait_for_bot:

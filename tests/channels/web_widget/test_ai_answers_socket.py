@@ -114,3 +114,34 @@ async def test_without_a_model_the_best_passage_is_the_answer(client: Client, co
     assert text.startswith("You can get a refund within 14 days of payment.")
     assert [button["id"] for button in answer["message"]["buttons"]] == ["ai:helpful", "ai:unhelpful"]
     await widget.close()
+
+
+async def test_the_first_message_answered_directly_over_the_socket(client: Client, committed_db: Database) -> None:
+    async with committed_db.transaction() as tx:
+        workspace = await make_workspace(tx.session, slug="acme")
+        admin = await make_actor(tx.session, role=Role.ADMIN, workspace=workspace)
+        body = "You can get a refund within 14 days of payment. The money returns to your card in five days."
+        article = await create_article(
+            tx.session,
+            admin,
+            title="Refunds",
+            body=body,
+            locale=Locale.EN,
+            visibility=Visibility.PUBLIC,
+            category_id=None,
+            at=datetime.now(UTC),
+        )
+        await publish_article(tx.session, admin, article.id, at=datetime.now(UTC))
+        await index_article(tx.session, article.id, HashingEmbedder())
+        update = SettingsUpdate(threshold=0.15, answers_first_message=True)
+        await save_ai_settings(tx.session, workspace.id, update, SecretBox("test-secret-key"), at=datetime.now(UTC))
+    widget = WidgetVisitor(client, "acme")
+    await widget.start_session()
+    await widget.connect()
+    await widget.say("How do I get a refund?")
+    answer = await widget.receive(lambda f: f["type"] == "message" and f["message"]["author"] == "bot")
+    assert answer["message"]["text"].startswith("You can get a refund within 14 days")
+    await widget.say("And how long does the money take?")
+    again = await widget.receive(lambda f: f["type"] == "message" and f["message"]["author"] == "bot")
+    assert "five days" in again["message"]["text"]
+    await widget.close()
