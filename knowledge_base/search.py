@@ -26,7 +26,7 @@ from sqlalchemy.types import Text
 
 from core.ids import ArticleId, WorkspaceId
 from knowledge_base.embedders import Embedder
-from knowledge_base.models import EMBEDDING_DIM, Article, ArticleChunk
+from knowledge_base.models import EMBEDDING_DIM, Article, ArticleChunk, ArticleRevision
 from knowledge_base.validation import TEXT_SEARCH_CONFIG, ArticleStatus, Locale, Visibility
 
 log = logging.getLogger(__name__)
@@ -122,9 +122,10 @@ async def search_articles(
     articles = {
         row.id: row
         for row in await session.execute(
-            select(Article.id, Article.title, Article.slug, Article.locale, Article.visibility).where(
-                Article.id.in_(ids)
-            )
+            # The live revision's title: the draft's may say what is not published yet.
+            select(Article.id, ArticleRevision.title, Article.slug, Article.locale, Article.visibility)
+            .join(ArticleRevision, ArticleRevision.id == Article.published_revision_id)
+            .where(Article.id.in_(ids))
         )
     }
     chunk_texts = await session.execute(

@@ -263,3 +263,13 @@ async def test_the_background_indexer_catches_up_on_start_and_follows_requests(d
     finally:
         worker.cancel()
         await asyncio.gather(worker, return_exceptions=True)
+
+
+async def test_hits_carry_the_published_title_not_the_drafts(db: Database) -> None:
+    embedder = HashingEmbedder()
+    async with db.transaction() as tx:
+        editor = await make_actor(tx.session, role=Role.EDITOR)
+        article_id = await published(tx.session, editor, embedder, "Refunds", "Money back within 14 days.")
+        await save_draft(tx.session, editor, article_id, title="Secret new refund rules", body="Unpublished.", at=T0)
+        results = await find(tx.session, editor, embedder, "money back")
+    assert [hit.title for hit in results.hits] == ["Refunds"]
