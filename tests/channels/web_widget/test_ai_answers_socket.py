@@ -47,12 +47,13 @@ async def client(committed_db: Database, committed_url: str, tmp_path: Path, aio
     return test_client
 
 
-async def acme_with_refunds(db: Database, **ai: object) -> None:
+async def acme_with_refunds(db: Database, *, welcome: bool = True, **ai: object) -> None:
     async with db.transaction() as tx:
         workspace = await make_workspace(tx.session, slug="acme")
         admin = await make_actor(tx.session, role=Role.ADMIN, workspace=workspace)
-        flow = await create_flow(tx.session, admin, "Welcome", welcome_flow("en"))
-        await publish(tx.session, admin, flow.id, at=datetime.now(UTC))
+        if welcome:
+            flow = await create_flow(tx.session, admin, "Welcome", welcome_flow("en"))
+            await publish(tx.session, admin, flow.id, at=datetime.now(UTC))
         body = "You can get a refund within 14 days of payment. The money returns to your card in five days."
         article = await create_article(
             tx.session,
@@ -117,24 +118,7 @@ async def test_without_a_model_the_best_passage_is_the_answer(client: Client, co
 
 
 async def test_the_first_message_answered_directly_over_the_socket(client: Client, committed_db: Database) -> None:
-    async with committed_db.transaction() as tx:
-        workspace = await make_workspace(tx.session, slug="acme")
-        admin = await make_actor(tx.session, role=Role.ADMIN, workspace=workspace)
-        body = "You can get a refund within 14 days of payment. The money returns to your card in five days."
-        article = await create_article(
-            tx.session,
-            admin,
-            title="Refunds",
-            body=body,
-            locale=Locale.EN,
-            visibility=Visibility.PUBLIC,
-            category_id=None,
-            at=datetime.now(UTC),
-        )
-        await publish_article(tx.session, admin, article.id, at=datetime.now(UTC))
-        await index_article(tx.session, article.id, HashingEmbedder())
-        update = SettingsUpdate(threshold=0.15, answers_first_message=True)
-        await save_ai_settings(tx.session, workspace.id, update, SecretBox("test-secret-key"), at=datetime.now(UTC))
+    await acme_with_refunds(committed_db, welcome=False, answers_first_message=True)
     widget = WidgetVisitor(client, "acme")
     await widget.start_session()
     await widget.connect()
