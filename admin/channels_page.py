@@ -1,5 +1,6 @@
 """The Channels page (admins): the web chat widget's look and allowed sites with a live preview, the
-snippet that embeds it, and the identity secret sites sign their user ids with."""
+snippet that embeds it, and the identity secret sites sign their user ids with; the Telegram bots
+(connected and disconnected by admin.telegram_bots)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from aiohttp import web
 from admin.forms import FormData, submit_and_return, text_field
 from admin.identity import open_workspace
 from admin.rendering import render_shell
+from admin.telegram_bots import bot_views, default_mode
 from channels.web_widget.policy import LANGUAGES, POSITIONS
 from channels.web_widget.setup import (
     access_widget_settings,
@@ -55,6 +57,7 @@ async def channels_page(request: web.Request) -> web.StreamResponse:
     async with request.app[database_key].transaction() as tx:
         visit = await open_workspace(request, tx.session)
         widget = await access_widget_settings(tx.session, visit.actor, box=box)
+        telegram_bots = await bot_views(tx.session, visit.actor.workspace_id)
     slug = visit.actor.workspace_slug
     catalogs = request.app[catalogs_key]
     context = {
@@ -66,6 +69,8 @@ async def channels_page(request: web.Request) -> web.StreamResponse:
         "snippet": embed_snippet(request.app[settings_key].http.base_url, slug),
         "identified_snippet": identified_snippet(slug),
         "hash_examples": HASH_EXAMPLES,
+        "telegram_bots": telegram_bots,
+        "telegram_default_mode": default_mode(request),
     }
     return await render_shell(request, "channels.html", visit, "channels", context)
 

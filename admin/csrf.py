@@ -13,8 +13,9 @@ from aiohttp_session import Session, get_session
 from core.errors import CsrfFailed
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Public endpoints that never read the session cookie (the widget authenticates by visitor token).
-EXEMPT_PREFIXES = ("/widget/",)
+# Public endpoints that never read the session cookie: the widget authenticates by visitor token,
+# Telegram's webhook by its secret-token header.
+EXEMPT_PREFIXES = ("/widget/", "/telegram/webhook/")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 

@@ -29,6 +29,7 @@ from bots.runs import (
     run_state,
     save_state,
 )
+from channels.base import ChannelKind
 from conversations.bot_actions import hand_off_to_queue, lock_conversation
 from conversations.models import Contact, Conversation, Message
 from core.i18n import N_
@@ -52,7 +53,14 @@ from flows.graph import Flow
 from flows.models import FlowRun
 from flows.state import RunState, Waiting
 from flows.store import Published, published_flows, published_version
-from flows.triggers import ChatOpened, MessageArrived, Occurrence, matching_trigger
+from flows.triggers import (
+    ChatOpened,
+    MessageArrived,
+    Occurrence,
+    TelegramStart,
+    matching_trigger,
+    read_telegram_start,
+)
 
 NO_FLOW_NOTE = N_("The bot had no flow for this message and passed the dialog on.")
 AI_DEADLINE_NOTE = N_("The AI bot did not answer in time and passed the dialog on.")
@@ -109,6 +117,10 @@ async def handle_new_messages(turn: Turn) -> None:
             return
         if message.button_id in AI_BUTTONS:
             run = await _ai_button(turn, run, message)
+            continue
+        start = read_telegram_start(message.body) if turn.conversation.channel == ChannelKind.TELEGRAM else None
+        if start is not None:  # /start (again): the Telegram start flow from its beginning
+            run = await _start_on_telegram(turn, run, message, start)
             continue
         if run is None:
             run = await _start_by_message(turn, message)
@@ -235,6 +247,21 @@ async def _start_by_message(turn: Turn, message: Message) -> FlowRun | None:
         await hand_off_to_queue(turn.session, turn.conversation, None, at=turn.now)
         return None
     return await _start(turn, published, handled_seq=message.seq, text=message.body)
+
+
+async def _start_on_telegram(
+    turn: Turn, run: FlowRun | None, message: Message, start: TelegramStart
+) -> FlowRun | None:
+    """The workspace's flow for this /start (its deep-link payload), else the welcome bot; a run
+    that was going is finished first. With neither, /start only marks the person subscribed."""
+    if run is not None:
+        await finish_active_run(turn.session, turn.conversation.id, "restarted", at=turn.now)
+    published = await _triggered(turn.session, turn.conversation.workspace_id, start)
+    published = published or await greeting_flow(turn.session, turn.conversation.workspace_id)
+    if published is None:
+        await mark_handled(turn, None, message.seq)
+        return None
+    return await _start(turn, published, handled_seq=message.seq)
 
 
 async def _start(turn: Turn, published: Published, *, handled_seq: int, text: str | None = None) -> FlowRun | None:

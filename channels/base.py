@@ -55,11 +55,13 @@ class OutboundMessage:
     address: str
     text: str
     attachments: tuple[AttachmentRef, ...] = ()
+    buttons: tuple[tuple[str, str], ...] = ()  # the bot's buttons: (id, label)
 
 
 @dataclass(frozen=True)
 class DeliveryReceipt:
     external_id: str | None = None
+    billable_messages: int = 0  # messages the channel bills for (Telegram: each one sent)
 
 
 @dataclass(frozen=True)
@@ -75,9 +77,13 @@ class DeliveryFailed(DomainError):
     code = ErrorCode.CHANNEL_UNAVAILABLE
     http_status = 502
 
-    def __init__(self, template: str, /, *, retryable: bool, **params: object) -> None:
+    def __init__(
+        self, template: str, /, *, retryable: bool, retry_after: float | None = None, **params: object
+    ) -> None:
+        """`retry_after`: the channel said when to try again (Telegram's flood control), in seconds."""
         super().__init__(template, **params)
         self.retryable = retryable
+        self.retry_after = retry_after
 
 
 class Channel(Protocol):

@@ -18,6 +18,7 @@ from conversations.events import (
     conversation_changed,
     conversation_routed,
     conversation_status_changed,
+    delivery_queued,
     message_for_visitor,
     message_stored,
 )
@@ -61,6 +62,7 @@ async def send_as_bot(
             )
         )
         await session.flush()
+        events.append(delivery_queued())
     await publish(session, *events)
     return message
 

@@ -97,6 +97,14 @@ def read_by_operator(workspace_id: WorkspaceId, conversation_id: ConversationId,
     return RealtimeEvent((operators_topic(workspace_id), visitor_topic(conversation_id)), READ, data)
 
 
+# Heard by every process's outbox: a row for a channel other than the widget was queued after a commit.
+DELIVERIES_TOPIC = "deliveries"
+
+
+def delivery_queued() -> RealtimeEvent:
+    return RealtimeEvent((DELIVERIES_TOPIC,), "delivery", {})
+
+
 ASSIGNED = "assigned"
 PRESENCE = "presence"
 # Heard by every process's assigner: something that may let a waiting dialog be assigned happened.

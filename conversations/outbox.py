@@ -8,13 +8,14 @@ import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.actors import Actor
 from accounts.roles import Permission
+from billing.meter import Metric, record_usage
 from channels.base import AttachmentRef, Channel, ChannelKind, DeliveryFailed, DeliveryReceipt, OutboundMessage
 from conversations.access import access_message
 from conversations.events import message_status_changed
@@ -24,9 +25,11 @@ from core.clock import Clock
 from core.db import Database
 from core.errors import Conflict
 from core.ids import DeliveryId, MessageId
-from core.realtime import publish
+from core.realtime import RealtimeEvent, publish
 
 log = logging.getLogger(__name__)
+
+_METERED = {ChannelKind.TELEGRAM: Metric.TELEGRAM_MESSAGE}
 
 MAX_ATTEMPTS = 5
 CLAIM_SECONDS = 60  # a claim older than this belongs to a crashed worker and is taken again
@@ -65,6 +68,8 @@ class Outbox:
         self._clock = clock
         self._background = background
         self._tasks: set[asyncio.Task[int]] = set()
+        self._kicked: asyncio.Task[None] | None = None
+        self._kicked_again = False
 
     async def after_commit(self, delivery_id: DeliveryId) -> None:
         """Deliver a just-committed row; the periodic sweep catches anything this misses."""
@@ -74,6 +79,33 @@ class Outbox:
         task = asyncio.create_task(self.deliver(only=[delivery_id]))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def deliver_due(self) -> None:
+        """After a commit that queued deliveries (ids unknown to the caller): in the background in
+        the server, at once in tests on one shared connection."""
+        if not self._background:
+            await self.deliver()
+            return
+        self.kick()
+
+    def kick(self, event: RealtimeEvent | None = None) -> None:
+        """Deliver whatever is due now, soon (a bot queued replies in some process); kicks while a
+        delivery runs make it go round once more rather than start a second one."""
+        if self._kicked is not None and not self._kicked.done():
+            self._kicked_again = True
+            return
+        self._kicked = asyncio.create_task(self._deliver_while_kicked())
+
+    async def _deliver_while_kicked(self) -> None:
+        while True:
+            self._kicked_again = False
+            try:
+                while await self.deliver() == BATCH:
+                    pass
+            except Exception:
+                log.exception("delivering after a kick failed; the sweep will try again")
+            if not self._kicked_again:
+                return
 
     async def deliver(self, *, only: Sequence[DeliveryId] | None = None) -> int:
         claimed = await self._claim(only)
@@ -89,9 +121,10 @@ class Outbox:
             await asyncio.sleep(interval)
 
     async def close(self) -> None:
-        for task in list(self._tasks):
+        tasks = [*self._tasks, *([self._kicked] if self._kicked is not None else [])]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _claim(self, only: Sequence[DeliveryId] | None) -> list[Claimed]:
         async with self._database.transaction() as tx:
@@ -150,9 +183,16 @@ class Outbox:
                 delivery.status, delivery.sent_at = "sent", now
                 delivery.external_id = None if receipt is None else receipt.external_id
                 message.status, message.failure_reason = "sent", None
+                if receipt is not None:
+                    await _meter(tx.session, delivery, receipt, now)
             elif failure.retryable and item.attempts < MAX_ATTEMPTS:
                 delivery.status, delivery.last_error = "pending", failure.message
-                delivery.next_attempt_at = now + retry_delay(item.attempts)
+                wait = (
+                    retry_delay(item.attempts)
+                    if failure.retry_after is None
+                    else timedelta(seconds=failure.retry_after)
+                )
+                delivery.next_attempt_at = now + wait
                 return
             else:
                 delivery.status, delivery.last_error = "failed", failure.message
@@ -161,6 +201,21 @@ class Outbox:
                 message.workspace_id, message.conversation_id, message.id, message.status, message.failure_reason
             )
             await publish(tx.session, event)
+
+
+async def _meter(session: AsyncSession, delivery: OutboundDelivery, receipt: DeliveryReceipt, now: datetime) -> None:
+    """Channels that bill per message sent (Telegram) are metered in the transaction that records
+    the send, keyed by the delivery: a retried delivery is never counted twice."""
+    metric = _METERED.get(ChannelKind(delivery.channel))
+    if metric is not None and receipt.billable_messages > 0:
+        await record_usage(
+            session,
+            workspace_id=delivery.workspace_id,
+            metric=metric,
+            quantity=receipt.billable_messages,
+            idempotency_key=f"delivery:{delivery.id}",
+            occurred_at=now,
+        )
 
 
 async def retry_delivery(session: AsyncSession, actor: Actor, message_id: MessageId) -> DeliveryId:
@@ -209,4 +264,5 @@ async def _outbound_message(session: AsyncSession, message_id: MessageId) -> Out
         attachments=tuple(
             AttachmentRef(id=view.id, name=view.name, content_type=view.content_type, size=view.size) for view in views
         ),
+        buttons=tuple((button["id"], button["label"]) for button in message.buttons) if message.author == "bot" else (),
     )

@@ -18,10 +18,17 @@ from bots.ai.pipeline import AnswerPipeline
 from bots.ai.service import AIBot
 from bots.service import BotService
 from channels.base import Channel, ChannelKind
+from channels.telegram.adapter import TelegramChannel
+from channels.telegram.client import TelegramClients
+from channels.telegram.connections import WebhookSecrets
+from channels.telegram.pacing import SendPacer
+from channels.telegram.polling import Poller
+from channels.telegram.receiver import Parts, TelegramEdge, UpdateReceiver, telegram_key
+from channels.telegram.webhook import setup_telegram_webhook
 from channels.web_widget.adapter import WebWidgetChannel
 from channels.web_widget.endpoints import setup_web_widget
 from conversations.assigner import Assigner
-from conversations.events import QUEUES_TOPIC
+from conversations.events import DELIVERIES_TOPIC, QUEUES_TOPIC
 from conversations.outbox import Outbox
 from core.clock import Clock, SystemClock
 from core.config import Settings
@@ -86,14 +93,18 @@ def build_app(
     app.on_shutdown.append(_close_open_sockets)
     app.cleanup_ctx.append(_database_context(settings, database))
     app.cleanup_ctx.append(_realtime_context(settings))
-    app.cleanup_ctx.append(_outbox_context(background=database is None))
+    telegram = TelegramClients(settings.telegram.api_url)
+    pacer = SendPacer()
+    app.cleanup_ctx.append(_outbox_context(telegram, pacer, background=database is None))
     app.cleanup_ctx.append(_assigner_context(background=database is None))
     in_tasks = database is None if ai_in_tasks is None else ai_in_tasks
     app.cleanup_ctx.append(_bots_context(background=database is None, ai_in_tasks=in_tasks))
     app.cleanup_ctx.append(_indexer_context(background=database is None))
+    app.cleanup_ctx.append(_telegram_context(telegram, background=database is None))
     _setup_probes(app)
     setup_admin(app, settings)
     setup_web_widget(app)
+    setup_telegram_webhook(app)
     return app
 
 
@@ -133,17 +144,28 @@ def _realtime_context(settings: Settings) -> Callable[[web.Application], AsyncIt
     return realtime_context
 
 
-def _outbox_context(*, background: bool) -> Callable[[web.Application], AsyncIterator[None]]:
+def _outbox_context(
+    telegram: TelegramClients, pacer: SendPacer, *, background: bool
+) -> Callable[[web.Application], AsyncIterator[None]]:
     async def outbox_context(app: web.Application) -> AsyncIterator[None]:
-        database = app[database_key]
-        channels: dict[ChannelKind, Channel] = {ChannelKind.WEB: WebWidgetChannel(database)}
-        outbox = Outbox(database, channels, app[clock_key], background=background)
+        database, clock = app[database_key], app[clock_key]
+        channels: dict[ChannelKind, Channel] = {
+            ChannelKind.WEB: WebWidgetChannel(database),
+            ChannelKind.TELEGRAM: TelegramChannel(
+                database, telegram, app[secret_box_key], app[file_store_key], pacer, clock
+            ),
+        }
+        outbox = Outbox(database, channels, clock, background=background)
         app[outbox_key] = outbox
         if not background:  # tests on one shared connection: no sweeping beside the requests
             yield
             return
-        async with _background(outbox.run()):
-            yield
+        unsubscribe = app[hub_key].subscribe(DELIVERIES_TOPIC, outbox.kick)
+        try:
+            async with _background(outbox.run()):
+                yield
+        finally:
+            unsubscribe()
         await outbox.close()
 
     return outbox_context
@@ -204,6 +226,38 @@ def _indexer_context(*, background: bool) -> Callable[[web.Application], AsyncIt
             yield
 
     return indexer_context
+
+
+def _telegram_context(
+    telegram: TelegramClients, *, background: bool
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """Telegram's updates reach the bots through the webhook and, for bots in polling mode, through
+    the poller (in the server); the Bot API's connections close last."""
+
+    async def telegram_context(app: web.Application) -> AsyncIterator[None]:
+        settings = app[settings_key]
+        assert settings.secret_key is not None
+        parts = Parts(
+            database=app[database_key],
+            clients=telegram,
+            box=app[secret_box_key],
+            files=app[file_store_key],
+            clock=app[clock_key],
+            bots=app[bots_key],
+            outbox=app[outbox_key],
+        )
+        receiver = UpdateReceiver(parts)
+        app[telegram_key] = TelegramEdge(telegram, WebhookSecrets(settings.secret_key.get_secret_value()), receiver)
+        try:
+            if not background:
+                yield
+                return
+            async with _background(Poller(parts, receiver).run()):
+                yield
+        finally:
+            await telegram.close()
+
+    return telegram_context
 
 
 @asynccontextmanager

@@ -20,7 +20,6 @@ from accounts.models import Membership
 from accounts.operators import create_operator, find_operator_by_email
 from accounts.roles import Role
 from accounts.workspaces import find_workspace_by_slug
-from core.app import build_app
 from core.clock import SystemClock
 from core.config import Settings, load_settings, with_secret_key
 from core.db import Database, create_engine, unique_or
@@ -85,6 +84,10 @@ def _demo(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _run_server(settings: Settings, args: argparse.Namespace, *, demo: bool) -> None:
+    # Imported here: the app's dependencies (aiogram's Bot API types above all) take seconds to load,
+    # which the one-shot commands need not wait for.
+    from core.app import build_app
+
     http = settings.http.model_copy(
         update={key: value for key, value in (("host", args.host), ("port", args.port)) if value is not None}
     )

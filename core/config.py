@@ -48,6 +48,13 @@ class EmbeddingsSettings(_Frozen):
     api_key: SecretStr = SecretStr("")
 
 
+class TelegramSettings(_Frozen):
+    """Where the Bot API is: Telegram's own, or a self-hosted Bot API server or the sandbox
+    (`python -m tests.fakes.telegram_server`) for trying the channel with no real bot."""
+
+    api_url: str = "https://api.telegram.org"
+
+
 class AdminBootstrap(_Frozen):
     email: str = "admin@example.com"
     password: SecretStr | None = None  # None: generated and printed at first start
@@ -58,6 +65,7 @@ class Settings(_Frozen):
     database: DatabaseSettings = DatabaseSettings()
     admin: AdminBootstrap = AdminBootstrap()
     embeddings: EmbeddingsSettings = EmbeddingsSettings()
+    telegram: TelegramSettings = TelegramSettings()
     data_dir: Path = Path("var")
     secret_key: SecretStr | None = None  # None: generated once into data_dir/secret-key
     log_level: str = "INFO"
@@ -87,6 +95,7 @@ class _Environment(BaseSettings):
     embeddings_url: str = ""
     embeddings_model: str = ""
     embeddings_key: SecretStr = SecretStr("")
+    telegram_api_url: str = "https://api.telegram.org"
 
 
 def load_settings() -> Settings:
@@ -111,6 +120,7 @@ def load_settings() -> Settings:
         embeddings=EmbeddingsSettings(
             base_url=env.embeddings_url, model=env.embeddings_model, api_key=env.embeddings_key
         ),
+        telegram=TelegramSettings(api_url=env.telegram_api_url.rstrip("/")),
         data_dir=env.data_dir,
         secret_key=env.secret_key,
         log_level=env.log_level,

@@ -21,6 +21,8 @@ CategoryId = NewType("CategoryId", int)
 ArticleId = NewType("ArticleId", int)
 AIAnswerId = NewType("AIAnswerId", int)
 ArticleRevisionId = NewType("ArticleRevisionId", int)
+TelegramBotId = NewType("TelegramBotId", int)
+TelegramSubscriberId = NewType("TelegramSubscriberId", int)
 
 # Every id type above; the database maps each to BIGINT.
 ALL_ID_TYPES = (
@@ -43,4 +45,6 @@ ALL_ID_TYPES = (
     ArticleId,
     AIAnswerId,
     ArticleRevisionId,
+    TelegramBotId,
+    TelegramSubscriberId,
 )

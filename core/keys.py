@@ -23,7 +23,7 @@ from core.realtime import RealtimeEvent, RealtimeHub
 class AssignmentSweeper(Protocol):
     """Assigns waiting dialogs (conversations.assigner.Assigner)."""
 
-    def kick(self, event: RealtimeEvent | None = None) -> None: ...
+    async def deliver_due(self) -> None: ...
 
     async def sweep(self) -> int: ...
 
@@ -58,6 +58,8 @@ class DeliveryQueue(Protocol):
     """Hands a committed outbox row to its channel (implemented by conversations.outbox.Outbox)."""
 
     async def after_commit(self, delivery_id: DeliveryId) -> None: ...
+
+    async def deliver_due(self) -> None: ...
 
 
 class Embedder(Protocol):

@@ -1,0 +1,274 @@
+"""One Telegram update, handled in the caller's transaction: a redelivered `update_id` is skipped;
+a message or a button press goes through the conversations' inbound pipeline (so the bot answers it
+and operators see it, like web chat); /start and every later message keep the person subscribed;
+blocking the bot unsubscribes them and unblocking subscribes them again (`my_chat_member`).
+
+Files a person sent are downloaded before the transaction (`channels.telegram.files`) and come in
+as `Downloaded` pieces; they are stored here with the message."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from channels.base import AttachmentRef, ChannelKind, InboundMessage
+from channels.telegram.mapping import CallbackButton, button_for_data
+from channels.telegram.models import SUBSCRIBED, UNSUBSCRIBED, TelegramBot, TelegramSubscriber, TelegramUpdate
+from channels.telegram.updates import ButtonPress, ChatMessage, MembershipChange, TelegramFile
+from channels.telegram.updates import TelegramUpdate as Update
+from conversations.attachments import store_attachment
+from conversations.contacts import contact_for_address
+from conversations.inbound import Received, receive_message
+from conversations.models import Contact, Message, OutboundDelivery
+from core.errors import DomainError
+from core.files import FileStore
+from core.ids import ContactId, TelegramBotId
+
+EDIT_MARK = "✏️ "
+
+
+@dataclass(frozen=True)
+class Downloaded:
+    file: TelegramFile
+    data: bytes | None  # None: too large or the download failed; the message then names the file
+
+
+@dataclass(frozen=True)
+class Handled:
+    received: Received | None = None  # what was stored in a dialog (the bot may answer it)
+    duplicate: bool = False  # this update_id was handled before
+
+
+def telegram_address(bot_id: TelegramBotId, chat_id: int) -> str:
+    """A contact's address on Telegram names the bot too: one person may talk to two of our bots."""
+    return f"{bot_id}:{chat_id}"
+
+
+def chat_of(address: str) -> tuple[TelegramBotId, int]:
+    bot_id, _, chat_id = address.partition(":")
+    return TelegramBotId(int(bot_id)), int(chat_id)
+
+
+def message_reference(chat_id: int, message_id: int) -> str:
+    """How a sent message is remembered (the delivery's external id): a button press names it."""
+    return f"{chat_id}:{message_id}"
+
+
+async def handle_update(
+    session: AsyncSession,
+    bot: TelegramBot,
+    update: Update,
+    *,
+    at: datetime,
+    store: FileStore,
+    files: Sequence[Downloaded] = (),
+) -> Handled:
+    if update.update_id is None or not await _first_time(session, bot.id, update.update_id, at):
+        return Handled(duplicate=update.update_id is not None)
+    match update:
+        case ChatMessage():
+            return Handled(await _message(session, bot, update, at=at, store=store, files=files))
+        case ButtonPress():
+            return Handled(await _button_press(session, bot, update, at=at))
+        case MembershipChange():
+            await _membership(session, bot, update, at=at)
+    return Handled()
+
+
+async def _first_time(session: AsyncSession, bot_id: TelegramBotId, update_id: int, at: datetime) -> bool:
+    inserted = await session.execute(
+        insert(TelegramUpdate)
+        .values(bot_id=bot_id, update_id=update_id, received_at=at)
+        .on_conflict_do_nothing()
+        .returning(TelegramUpdate.update_id)
+    )
+    return inserted.scalar_one_or_none() is not None
+
+
+async def _message(
+    session: AsyncSession,
+    bot: TelegramBot,
+    message: ChatMessage,
+    *,
+    at: datetime,
+    store: FileStore,
+    files: Sequence[Downloaded],
+) -> Received:
+    address = telegram_address(bot.id, message.chat_id)
+    contact = await contact_for_address(
+        session, workspace_id=bot.workspace_id, channel=ChannelKind.TELEGRAM, address=address, lock=True
+    )
+    refs, missing = [], []
+    for piece in files:
+        stored = await _stored(session, store, bot, contact.id, piece)
+        refs.append(stored) if stored is not None else missing.append(f"📎 {piece.file.name}")
+    text = "\n".join([EDIT_MARK + message.text if message.edited else message.text, *missing]).strip()
+    key = f"{address}:{message.message_id}"
+    if message.edited:
+        key += f":edited:{int(message.sent_at.timestamp())}"
+    properties = {"telegram_username": message.sender.username or ""}
+    if message.start is not None and message.start.payload:
+        properties["telegram_start"] = message.start.payload
+    received = await receive_message(
+        session,
+        InboundMessage(
+            workspace_id=bot.workspace_id,
+            channel=ChannelKind.TELEGRAM,
+            address=address,
+            channel_key=key,
+            text=text,
+            occurred_at=at,
+            attachments=tuple(refs),
+            contact_properties=properties,
+        ),
+    )
+    _note_profile(contact, message)
+    payload = None if message.start is None else message.start.payload
+    await _subscribe(session, bot, message.chat_id, contact.id, message, at=at, payload=payload)
+    return received
+
+
+async def _stored(
+    session: AsyncSession, store: FileStore, bot: TelegramBot, contact_id: ContactId, piece: Downloaded
+) -> AttachmentRef | None:
+    """The file kept with the message; None for one we could not download or do not accept (a voice
+    note, an archive): the message then names it, and nothing else is lost."""
+    if piece.data is None:
+        return None
+    try:
+        attachment = await store_attachment(
+            session, store, workspace_id=bot.workspace_id, contact_id=contact_id, name=piece.file.name, data=piece.data
+        )
+    except DomainError:
+        return None
+    return AttachmentRef(attachment.id, attachment.name, attachment.content_type, attachment.size)
+
+
+def _note_profile(contact: Contact, message: ChatMessage) -> None:
+    """What Telegram tells about the person fills what the contact does not know yet."""
+    contact.name = contact.name or message.sender.display_name[:200]
+    contact.language = contact.language or (message.sender.language_code or "")[:16] or None
+    if message.shared_phone:
+        contact.phone = message.shared_phone[:40]
+
+
+async def _subscribe(
+    session: AsyncSession,
+    bot: TelegramBot,
+    chat_id: int,
+    contact_id: ContactId,
+    message: ChatMessage | ButtonPress,
+    *,
+    at: datetime,
+    payload: str | None,
+) -> None:
+    """Whoever writes to the bot is subscribed (again, if they had blocked it and came back)."""
+    sender = message.sender
+    values = {
+        "workspace_id": bot.workspace_id,
+        "bot_id": bot.id,
+        "chat_id": chat_id,
+        "contact_id": contact_id,
+        "status": SUBSCRIBED,
+        "start_payload": None if payload is None else payload[:64],
+        "username": sender.username,
+        "first_name": sender.first_name[:128],
+        "language_code": sender.language_code,
+        "subscribed_at": at,
+        "last_activity_at": at,
+    }
+    statement = insert(TelegramSubscriber).values(**values)
+    was_unsubscribed = TelegramSubscriber.status == UNSUBSCRIBED
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[TelegramSubscriber.bot_id, TelegramSubscriber.chat_id],
+            set_={
+                "status": SUBSCRIBED,
+                "unsubscribed_reason": None,
+                "unsubscribed_at": None,
+                "subscribed_at": case(
+                    (was_unsubscribed, statement.excluded.subscribed_at), else_=TelegramSubscriber.subscribed_at
+                ),
+                "start_payload": case(
+                    (TelegramSubscriber.start_payload.is_(None), statement.excluded.start_payload),
+                    else_=TelegramSubscriber.start_payload,
+                ),
+                "username": statement.excluded.username,
+                "first_name": statement.excluded.first_name,
+                "language_code": statement.excluded.language_code,
+                "last_activity_at": statement.excluded.last_activity_at,
+            },
+        )
+    )
+
+
+async def _button_press(
+    session: AsyncSession, bot: TelegramBot, press: ButtonPress, *, at: datetime
+) -> Received | None:
+    """A press of one of our messages' buttons, as the visitor's choice; a press naming no button
+    of that message (an old keyboard, forged data) is only answered, not stored."""
+    if press.message_id is None:
+        return None
+    reference = message_reference(press.chat_id, press.message_id)
+    buttons = await session.scalar(
+        select(Message.buttons)
+        .join(OutboundDelivery, OutboundDelivery.message_id == Message.id)
+        .where(
+            OutboundDelivery.workspace_id == bot.workspace_id,
+            OutboundDelivery.channel == ChannelKind.TELEGRAM,
+            OutboundDelivery.external_id == reference,
+        )
+        .limit(1)
+    )
+    choices = [CallbackButton(button["id"], button["label"]) for button in buttons or ()]
+    button = button_for_data(press.data, choices)
+    if button is None:
+        return None
+    address = telegram_address(bot.id, press.chat_id)
+    received = await receive_message(
+        session,
+        InboundMessage(
+            workspace_id=bot.workspace_id,
+            channel=ChannelKind.TELEGRAM,
+            address=address,
+            channel_key=f"{address}:press:{press.callback_query_id}",
+            text=button.label,
+            occurred_at=at,
+            button_id=button.id,
+        ),
+    )
+    await _subscribe(session, bot, press.chat_id, received.contact_id, press, at=at, payload=None)
+    return received
+
+
+async def _membership(session: AsyncSession, bot: TelegramBot, change: MembershipChange, *, at: datetime) -> None:
+    subscriber = TelegramSubscriber.__table__.c
+    if change.blocked:
+        values = {"status": UNSUBSCRIBED, "unsubscribed_reason": "blocked", "unsubscribed_at": at}
+    else:
+        values = {"status": SUBSCRIBED, "unsubscribed_reason": None, "unsubscribed_at": None, "subscribed_at": at}
+    await session.execute(
+        update(TelegramSubscriber)
+        .where(subscriber.bot_id == bot.id, subscriber.chat_id == change.chat_id)
+        .values(**values, last_activity_at=at)
+    )
+
+
+async def mark_unreachable(
+    session: AsyncSession, bot_id: TelegramBotId, chat_id: int, *, reason: str, at: datetime
+) -> None:
+    """A send found the person blocked the bot, deleted their account, or the chat is gone."""
+    await session.execute(
+        update(TelegramSubscriber)
+        .where(
+            TelegramSubscriber.bot_id == bot_id,
+            TelegramSubscriber.chat_id == chat_id,
+            TelegramSubscriber.status == SUBSCRIBED,
+        )
+        .values(status=UNSUBSCRIBED, unsubscribed_reason=reason, unsubscribed_at=at)
+    )

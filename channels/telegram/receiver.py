@@ -1,0 +1,106 @@
+"""What happens to one update, from the webhook or from long polling: read it (pure mapping),
+download the files it carries, then in one transaction handle it and let the bot answer; after the
+commit answer the button press (the person's client stops spinning), run the bot's follow-ups and
+kick the outbox so its replies go out at once."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiohttp import web
+
+from channels.telegram.client import TELEGRAM_ERRORS, TelegramClients, failure_of
+from channels.telegram.connections import WebhookSecrets
+from channels.telegram.inbound import Downloaded, handle_update
+from channels.telegram.models import TelegramBot
+from channels.telegram.updates import ButtonPress, ChatMessage, Ignored, TelegramFile, read_update
+from conversations.attachment_policy import MAX_FILE_BYTES
+from core.clock import Clock
+from core.crypto import SecretBox
+from core.db import Database
+from core.files import FileStore
+from core.keys import BotAnswer, BotReactions, DeliveryQueue
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What a receiver needs, built once in the composition root."""
+
+    database: Database
+    clients: TelegramClients
+    box: SecretBox
+    files: FileStore
+    clock: Clock
+    bots: BotReactions
+    outbox: DeliveryQueue
+
+
+class UpdateReceiver:
+    def __init__(self, parts: Parts) -> None:
+        self._parts = parts
+
+    async def receive(self, bot: TelegramBot, payload: Mapping[str, object]) -> None:
+        """Never raises for a bad update: it is logged and dropped (Telegram would only resend it)."""
+        update = read_update(payload)
+        if isinstance(update, Ignored):
+            log.info("telegram update ignored", extra={"bot_id": bot.id, "reason": update.reason})
+        client = self._parts.clients.bot(self._parts.box.open(bot.token_sealed))
+        files = await self._download(client, update) if isinstance(update, ChatMessage) else []
+        answer: BotAnswer | None = None
+        async with self._parts.database.transaction() as tx:
+            handled = await handle_update(
+                tx.session, bot, update, at=self._parts.clock.now(), store=self._parts.files, files=files
+            )
+            received = handled.received
+            if received is not None and not received.duplicate and received.owner == "bot":
+                answer = await self._parts.bots.answer_in(tx.session, received.conversation_id)
+        press = update.callback_query_id if isinstance(update, ButtonPress | Ignored) else None
+        if press is not None and not handled.duplicate:
+            await _answer_press(client, press)
+        if answer is not None:
+            await answer.after_commit()
+        await self._parts.outbox.deliver_due()
+
+    async def _download(self, client: Bot, message: ChatMessage) -> list[Downloaded]:
+        """Each file's bytes; None for one too large or that failed to download (the text names it)."""
+        return [Downloaded(file, await _download_one(client, file)) for file in message.files]
+
+
+async def _download_one(client: Bot, file: TelegramFile) -> bytes | None:
+    if file.size is not None and file.size > MAX_FILE_BYTES:
+        return None
+    try:
+        found = await client.get_file(file.file_id)
+        if found.file_path is None or (found.file_size or 0) > MAX_FILE_BYTES:
+            return None
+        buffer = io.BytesIO()
+        await client.download_file(found.file_path, destination=buffer)
+    except TELEGRAM_ERRORS as error:
+        log.warning("a Telegram file could not be downloaded", extra={"reason": failure_of(error).description})
+        return None
+    return buffer.getvalue()
+
+
+async def _answer_press(client: Bot, callback_query_id: str) -> None:
+    try:
+        await client.answer_callback_query(callback_query_id)
+    except TELEGRAM_ERRORS as error:  # too old, or Telegram busy: the person's spinner stops by itself
+        log.info("answering a button press failed", extra={"reason": failure_of(error).description})
+
+
+@dataclass(frozen=True)
+class TelegramEdge:
+    """The channel's shared parts for the web edges: the webhook, the admin's Channels page."""
+
+    clients: TelegramClients
+    secrets: WebhookSecrets
+    receiver: UpdateReceiver
+
+
+telegram_key = web.AppKey("telegram", TelegramEdge)
