@@ -9,8 +9,16 @@ BABEL_KEYWORDS := -k N_ -k InvalidInput -k InvalidJson -k Conflict -k AlreadyTak
 
 .PHONY: run test uv-available sync sync-dev lint types layers pytest messages
 
+# `make run TELEGRAM=sandbox` also starts a sandbox Telegram (the fake Bot API with a chat page) on
+# port 8081 and points Firstline at it: try the Telegram channel with no real bot.
 run: sync
+ifeq ($(TELEGRAM),sandbox)
+	$(UV) run --frozen --no-sync python -m tests.fakes.telegram_server --port 8081 & sandbox=$$!; \
+	trap "kill $$sandbox" EXIT INT TERM; \
+	FIRSTLINE_TELEGRAM_API_URL=http://127.0.0.1:8081 $(UV) run --frozen --no-sync firstline demo
+else
 	$(UV) run --frozen --no-sync firstline demo
+endif
 
 test: sync-dev lint types layers pytest
 

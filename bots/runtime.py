@@ -249,9 +249,7 @@ async def _start_by_message(turn: Turn, message: Message) -> FlowRun | None:
     return await _start(turn, published, handled_seq=message.seq, text=message.body)
 
 
-async def _start_on_telegram(
-    turn: Turn, run: FlowRun | None, message: Message, start: TelegramStart
-) -> FlowRun | None:
+async def _start_on_telegram(turn: Turn, run: FlowRun | None, message: Message, start: TelegramStart) -> FlowRun | None:
     """The workspace's flow for this /start (its deep-link payload), else the welcome bot; a run
     that was going is finished first. With neither, /start only marks the person subscribed."""
     if run is not None:

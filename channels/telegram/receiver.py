@@ -103,4 +103,4 @@ class TelegramEdge:
     receiver: UpdateReceiver
 
 
-telegram_key = web.AppKey("telegram", TelegramEdge)
+telegram_key: web.AppKey[TelegramEdge] = web.AppKey("telegram", TelegramEdge)

@@ -126,9 +126,7 @@ async def test_a_person_on_telegram_meets_the_bots_and_an_operator(world: World)
     ask = next(row[0] for row in keyboard["inline_keyboard"] if "question" in str(row[0]["text"]).lower())
     pressed = await tg.user_presses(world.bot, CHAT, greeting[-1].message_id, str(ask["callback_data"]))
     assert pressed.status == 200
-    assert [answer.callback_query_id for answer in tg.callback_answers] == [
-        pressed.update["callback_query"]["id"]  # type: ignore[index]
-    ]
+    assert [answer.callback_query_id for answer in tg.callback_answers] == [pressed.update["callback_query"]["id"]]
     before = len(tg.sent_to(CHAT))
     await tg.user_says(world.bot, CHAT, "How do I get a refund?")
     answer_texts = [sent.text or "" for sent in tg.sent_to(CHAT)[before:]]
