@@ -251,13 +251,16 @@ async def _start_by_message(turn: Turn, message: Message) -> FlowRun | None:
 
 async def _start_on_telegram(turn: Turn, run: FlowRun | None, message: Message, start: TelegramStart) -> FlowRun | None:
     """The workspace's flow for this /start (its deep-link payload), else the welcome bot; a run
-    that was going is finished first. With neither, /start only marks the person subscribed."""
+        that was going is finished first. With neither, the dialog goes to the operators, as does any
+    message no flow takes."""
     if run is not None:
         await finish_active_run(turn.session, turn.conversation.id, "restarted", at=turn.now)
     published = await _triggered(turn.session, turn.conversation.workspace_id, start)
     published = published or await greeting_flow(turn.session, turn.conversation.workspace_id)
     if published is None:
         await mark_handled(turn, None, message.seq)
+        await note_to_operators(turn, NO_FLOW_NOTE)
+        await hand_off_to_queue(turn.session, turn.conversation, None, at=turn.now)
         return None
     return await _start(turn, published, handled_seq=message.seq)
 

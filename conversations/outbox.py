@@ -134,7 +134,8 @@ class Outbox:
                 "only": None if only is None else list(only),
                 "batch": BATCH,
             }
-            rows = (await tx.session.execute(_CLAIM, params)).all()
+            # RETURNING keeps no order: sort, so that a bot's several messages go out as it said them.
+            rows = sorted((await tx.session.execute(_CLAIM, params)).all(), key=lambda row: row.id)
             return [Claimed(row.id, row.attempts, await _outbound_message(tx.session, row.message_id)) for row in rows]
 
     async def _send(self, item: Claimed) -> None:

@@ -175,12 +175,14 @@ class Indexer:
         self._background = background
         self._queued: dict[ArticleId, None] = {}
         self._wake = asyncio.Event()
+        self.idle = asyncio.Event()  # set while the worker waits with nothing queued
 
     async def article_changed(self, article_id: ArticleId) -> None:
         if not self._background:
             await self.index(article_id)
             return
         self._queued[article_id] = None
+        self.idle.clear()
         self._wake.set()
 
     async def run(self) -> None:
@@ -194,6 +196,7 @@ class Indexer:
                 del self._queued[article_id]
                 await self.index(article_id)
             self._wake.clear()
+            self.idle.set()
             await self._wake.wait()
 
     async def index(self, article_id: ArticleId) -> None:
