@@ -12,14 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import case, cast, func, literal_column, select, update
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from channels.base import AttachmentRef, ChannelKind, InboundMessage
 from channels.telegram.mapping import CallbackButton, button_for_data
 from channels.telegram.models import SUBSCRIBED, UNSUBSCRIBED, TelegramBot, TelegramSubscriber, TelegramUpdate
-from channels.telegram.updates import ButtonPress, ChatMessage, MembershipChange, TelegramFile
+from channels.telegram.updates import ButtonPress, ChatMessage, MembershipChange, TelegramFile, TelegramUser
 from channels.telegram.updates import TelegramUpdate as Update
 from conversations.attachments import store_attachment
 from conversations.contacts import contact_for_address
@@ -81,13 +81,13 @@ async def handle_update(
 
 
 async def _first_time(session: AsyncSession, bot_id: TelegramBotId, update_id: int, at: datetime) -> bool:
-    inserted = await session.execute(
+    inserted = await session.scalar(
         insert(TelegramUpdate)
         .values(bot_id=bot_id, update_id=update_id, received_at=at)
         .on_conflict_do_nothing()
         .returning(TelegramUpdate.update_id)
     )
-    return inserted.scalar_one_or_none() is not None
+    return inserted is not None
 
 
 async def _message(
@@ -99,21 +99,24 @@ async def _message(
     store: FileStore,
     files: Sequence[Downloaded],
 ) -> Received:
+    """The usual case — a known person writing, no files, no deep link — is the inbound pipeline's
+    one-statement append plus the subscriber's upsert; the contact's profile is filled from Telegram
+    when they first subscribe."""
     address = telegram_address(bot.id, message.chat_id)
-    contact = await contact_for_address(
-        session, workspace_id=bot.workspace_id, channel=ChannelKind.TELEGRAM, address=address, lock=True
-    )
-    refs, missing = [], []
-    for piece in files:
-        stored = await _stored(session, store, bot, contact.id, piece)
-        refs.append(stored) if stored is not None else missing.append(f"📎 {piece.file.name}")
+    refs: list[AttachmentRef] = []
+    missing: list[str] = []
+    if files:  # stored under the contact, found (or made) first
+        contact = await contact_for_address(
+            session, workspace_id=bot.workspace_id, channel=ChannelKind.TELEGRAM, address=address, lock=True
+        )
+        for piece in files:
+            stored = await _stored(session, store, bot, contact.id, piece)
+            refs.append(stored) if stored is not None else missing.append(f"📎 {piece.file.name}")
     text = "\n".join([EDIT_MARK + message.text if message.edited else message.text, *missing]).strip()
     key = f"{address}:{message.message_id}"
     if message.edited:
         key += f":edited:{int(message.sent_at.timestamp())}"
-    properties = {"telegram_username": message.sender.username or ""}
-    if message.start is not None and message.start.payload:
-        properties["telegram_start"] = message.start.payload
+    payload = None if message.start is None else message.start.payload
     received = await receive_message(
         session,
         InboundMessage(
@@ -124,12 +127,15 @@ async def _message(
             text=text,
             occurred_at=at,
             attachments=tuple(refs),
-            contact_properties=properties,
+            contact_properties={"telegram_start": payload} if payload else {},
         ),
     )
-    _note_profile(contact, message)
-    payload = None if message.start is None else message.start.payload
-    await _subscribe(session, bot, message.chat_id, contact.id, message, at=at, payload=payload)
+    if await _subscribe(session, bot, message.chat_id, received.contact_id, message, at=at, payload=payload):
+        await _note_profile(session, received.contact_id, message.sender)
+    if message.shared_phone:
+        await session.execute(
+            update(Contact).where(Contact.id == received.contact_id).values(phone=message.shared_phone[:40])
+        )
     return received
 
 
@@ -149,12 +155,18 @@ async def _stored(
     return AttachmentRef(attachment.id, attachment.name, attachment.content_type, attachment.size)
 
 
-def _note_profile(contact: Contact, message: ChatMessage) -> None:
-    """What Telegram tells about the person fills what the contact does not know yet."""
-    contact.name = contact.name or message.sender.display_name[:200]
-    contact.language = contact.language or (message.sender.language_code or "")[:16] or None
-    if message.shared_phone:
-        contact.phone = message.shared_phone[:40]
+async def _note_profile(session: AsyncSession, contact_id: ContactId, sender: TelegramUser) -> None:
+    """What Telegram tells about a new subscriber fills what the contact does not know yet."""
+    username = {"telegram_username": sender.username} if sender.username else {}
+    await session.execute(
+        update(Contact)
+        .where(Contact.id == contact_id)
+        .values(
+            name=func.coalesce(Contact.name, sender.display_name[:200]),
+            language=func.coalesce(Contact.language, (sender.language_code or "")[:16] or None),
+            properties=Contact.properties.op("||")(cast(username, JSONB)),
+        )
+    )
 
 
 async def _subscribe(
@@ -166,8 +178,9 @@ async def _subscribe(
     *,
     at: datetime,
     payload: str | None,
-) -> None:
-    """Whoever writes to the bot is subscribed (again, if they had blocked it and came back)."""
+) -> bool:
+    """Whoever writes to the bot is subscribed (again, if they had blocked it and came back); True
+    when they are new here."""
     sender = message.sender
     values = {
         "workspace_id": bot.workspace_id,
@@ -184,7 +197,7 @@ async def _subscribe(
     }
     statement = insert(TelegramSubscriber).values(**values)
     was_unsubscribed = TelegramSubscriber.status == UNSUBSCRIBED
-    await session.execute(
+    inserted = await session.scalar(
         statement.on_conflict_do_update(
             index_elements=[TelegramSubscriber.bot_id, TelegramSubscriber.chat_id],
             set_={
@@ -204,7 +217,10 @@ async def _subscribe(
                 "last_activity_at": statement.excluded.last_activity_at,
             },
         )
+        # xmax is 0 on a row this statement inserted (PostgreSQL's usual upsert tell).
+        .returning(literal_column("xmax = 0"))
     )
+    return bool(inserted)
 
 
 async def _button_press(
