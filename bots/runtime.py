@@ -33,7 +33,7 @@ from channels.base import ChannelKind
 from conversations.bot_actions import hand_off_to_queue, lock_conversation
 from conversations.models import Contact, Conversation, Message
 from core.i18n import N_
-from core.ids import ConversationId, FlowRunId, WorkspaceId
+from core.ids import ConversationId, FlowId, FlowRunId, WorkspaceId
 from flows.actions import Action, effects, traces
 from flows.engine import start_run, step
 from flows.events import (
@@ -48,6 +48,7 @@ from flows.events import (
     UserText,
     WebhookOutcome,
     WebhookResult,
+    flow_of_button,
 )
 from flows.graph import Flow
 from flows.models import FlowRun
@@ -117,6 +118,10 @@ async def handle_new_messages(turn: Turn) -> None:
             return
         if message.button_id in AI_BUTTONS:
             run = await _ai_button(turn, run, message)
+            continue
+        wanted = flow_of_button(message.button_id)
+        if wanted is not None:  # a broadcast's button: that flow, from its beginning
+            run = await _start_pressed_flow(turn, run, message, FlowId(wanted))
             continue
         start = read_telegram_start(message.body) if turn.conversation.channel == ChannelKind.TELEGRAM else None
         if start is not None:  # /start (again): the Telegram start flow from its beginning
@@ -249,6 +254,26 @@ async def _start_by_message(turn: Turn, message: Message) -> FlowRun | None:
     return await _start(turn, published, handled_seq=message.seq, text=message.body)
 
 
+async def _start_pressed_flow(turn: Turn, run: FlowRun | None, message: Message, flow_id: FlowId) -> FlowRun | None:
+    """A run that was going is finished; a flow no longer published leaves the press to operators."""
+    published = next(
+        (p for p in await published_flows(turn.session, turn.conversation.workspace_id) if p.flow_id == flow_id), None
+    )
+    if run is not None:
+        await finish_active_run(turn.session, turn.conversation.id, "restarted", at=turn.now)
+    if published is None:
+        await _no_flow(turn, message)
+        return None
+    return await _start(turn, published, handled_seq=message.seq)
+
+
+async def _no_flow(turn: Turn, message: Message) -> None:
+    """No flow takes this message: the operators do, with a note saying so."""
+    await mark_handled(turn, None, message.seq)
+    await note_to_operators(turn, NO_FLOW_NOTE)
+    await hand_off_to_queue(turn.session, turn.conversation, None, at=turn.now)
+
+
 async def _start_on_telegram(turn: Turn, run: FlowRun | None, message: Message, start: TelegramStart) -> FlowRun | None:
     """The workspace's flow for this /start (its deep-link payload), else the welcome bot; a run
         that was going is finished first. With neither, the dialog goes to the operators, as does any
@@ -258,9 +283,7 @@ async def _start_on_telegram(turn: Turn, run: FlowRun | None, message: Message, 
     published = await _triggered(turn.session, turn.conversation.workspace_id, start)
     published = published or await greeting_flow(turn.session, turn.conversation.workspace_id)
     if published is None:
-        await mark_handled(turn, None, message.seq)
-        await note_to_operators(turn, NO_FLOW_NOTE)
-        await hand_off_to_queue(turn.session, turn.conversation, None, at=turn.now)
+        await _no_flow(turn, message)
         return None
     return await _start(turn, published, handled_seq=message.seq)
 

@@ -54,6 +54,20 @@ AI_PERSON_BUTTON = "ai:person"
 AI_HELPFUL_BUTTON = "ai:helpful"
 AI_UNHELPFUL_BUTTON = "ai:unhelpful"
 AI_BUTTONS = (AI_PERSON_BUTTON, AI_HELPFUL_BUTTON, AI_UNHELPFUL_BUTTON)
+# A button outside any run that starts a flow: a broadcast's "start a flow" button, pressed.
+FLOW_BUTTON_PREFIX = "flow:"
+
+
+def flow_button_id(flow_id: int) -> str:
+    return f"{FLOW_BUTTON_PREFIX}{flow_id}"
+
+
+def flow_of_button(button_id: str | None) -> int | None:
+    """The flow a `flow:<id>` button starts; None for any other button."""
+    if button_id is None or not button_id.startswith(FLOW_BUTTON_PREFIX):
+        return None
+    number = button_id.removeprefix(FLOW_BUTTON_PREFIX)
+    return int(number) if number.isdigit() else None
 
 
 class AIOutcome(StrEnum):

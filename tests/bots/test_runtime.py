@@ -22,6 +22,7 @@ from conversations.routing import return_to_bot
 from core.clock import FrozenClock
 from core.db import Database
 from core.ids import ContactId, ConversationId
+from flows.events import flow_button_id
 from flows.samples import welcome_flow
 from flows.store import create_flow, publish
 from tests.bots import bot_service
@@ -292,3 +293,27 @@ async def test_with_no_flow_for_the_message_the_bot_passes_the_dialog_on_in_the_
     assert (await conversation_of(db, conversation_id)).owner == "queue"
     notes = [m.body for m in await bot_messages(db, conversation_id) if m.author == "note"]
     assert notes == ["У бота нет сценария для этого сообщения, и он передал диалог дальше."]
+
+
+async def test_a_flow_button_pressed_outside_any_run_starts_that_flow(
+    db: Database, http: aiohttp.ClientSession
+) -> None:
+    admin = await workspace_with_welcome_bot(db)
+    promo = {
+        "schema": 1,
+        "start": "hi",
+        "triggers": [],
+        "nodes": [{"kind": "message", "id": "hi", "text": "Here is the spring offer."}],
+    }
+    async with db.transaction() as tx:
+        target = await create_flow(tx.session, admin, "Spring offer", promo)
+        await publish(tx.session, admin, target.id, at=T0)
+    bots, conversation_id = await greeted(db, admin, http)
+    await write(db, admin, "Show me", "press-1", button_id=flow_button_id(target.id))
+    await bots.messages_arrived(conversation_id)
+    assert [m.body for m in await bot_messages(db, conversation_id)][-1] == "Here is the spring offer."
+
+    # A button naming a flow that is not published (any more) leaves the press to the operators.
+    await write(db, admin, "Old offer", "press-2", button_id=flow_button_id(target.id + 1000))
+    await bots.messages_arrived(conversation_id)
+    assert (await conversation_of(db, conversation_id)).owner == "queue"
