@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import NamedTuple
 
 from aiohttp import web
 from aiohttp_session import get_session
@@ -31,10 +32,18 @@ def safe_next(target: str | None) -> str:
     return "/"
 
 
+class Done(NamedTuple):
+    """A form action's success message and the page to show next (not the form's own)."""
+
+    message: str
+    then: str
+
+
 async def submit_and_return(
-    request: web.Request, back_to: str, action: Callable[[FormData], Awaitable[str | None]]
+    request: web.Request, back_to: str, action: Callable[[FormData], Awaitable[str | Done | None]]
 ) -> web.Response:
-    """Run a form action; flash its message (or its error, translated) and redirect back."""
+    """Run a form action; flash its message (or its error, translated) and redirect back (or, on
+    success, where a `Done` says)."""
     form = await request.post()
     session = await get_session(request)
     try:
@@ -44,6 +53,9 @@ async def submit_and_return(
     except DomainError as error:
         flash(session, error.translated(gettext), kind="error")
     else:
+        if isinstance(message, Done):
+            flash(session, message.message, kind="success")
+            raise web.HTTPSeeOther(message.then)
         if message is not None:
             flash(session, message, kind="success")
     raise web.HTTPSeeOther(back_to)

@@ -7,12 +7,10 @@ from aiohttp import web
 from accounts.workspaces import create_workspace, list_workspaces_of
 from admin.forms import FormData, submit_and_return, text_field
 from admin.identity import open_workspace, session_operator
-from admin.rendering import SECTIONS, landing_path, render_page, render_shell
+from admin.rendering import landing_path, render_page
 from core.keys import database_key
 
 routes = web.RouteTableDef()
-# Sections whose own pages replace this placeholder as their issues land.
-UPCOMING = frozenset({"broadcasts"})
 
 
 @routes.get("/")
@@ -31,17 +29,6 @@ async def workspace_home(request: web.Request) -> web.StreamResponse:
     async with request.app[database_key].transaction() as tx:
         visit = await open_workspace(request, tx.session)
     raise web.HTTPSeeOther(landing_path(visit.actor.workspace_slug, visit))
-
-
-@routes.get(r"/w/{slug}/{section:broadcasts}")
-async def section_page(request: web.Request) -> web.StreamResponse:
-    name = request.match_info["section"]
-    section = next(s for s in SECTIONS if s.slug == name)
-    async with request.app[database_key].transaction() as tx:
-        visit = await open_workspace(request, tx.session)
-    if section.permission is not None:
-        visit.actor.require(section.permission)
-    return await render_shell(request, "section.html", visit, name, {"section": section, "upcoming": name in UPCOMING})
 
 
 @routes.get("/workspaces/new")

@@ -1,12 +1,13 @@
 """Telegram updates through the webhook edge to a persisted message (issue 7).
 
 A `firstline serve` process on embedded PostgreSQL with one connected bot (webhook mode). Like
-Telegram (at most 40 connections per webhook), 40 concurrent senders POST updates — text messages
-from 200 people, so that after their first messages most land in an open dialog — with the bot's secret-token header, as fast as they are answered, for
-`--seconds`; each answer (200) means the update is stored (the dialog waits for an operator: no
-flow runs). Reported: updates/s and the answer latency p50/p99; then every update is sent again
-(Telegram's redelivery) and the messages are counted: none lost, none twice. Baseline in the same
-run: the same senders and process answering `GET /healthz` (HTTP and nothing else).
+Telegram (at most 40 connections per webhook), 40 concurrent senders POST updates with the bot's
+secret-token header, as fast as they are answered, for `--seconds`: text messages from 200 people,
+so that after their first messages most land in an open dialog. Each answer (200) means the update
+is stored (the dialog waits for an operator: no flow runs). Reported: updates/s and the answer
+latency p50/p99; then every update is sent again (Telegram's redelivery) and the messages are
+counted: none lost, none twice. Baseline in the same run: the same senders and process answering
+`GET /healthz` (HTTP and nothing else).
 
     uv run --frozen --no-sync python -m bench.telegram_inbound [--seconds 15]
 

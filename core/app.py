@@ -12,11 +12,13 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import text
 
+from admin.broadcasts_api import broadcast_sender_key
 from admin.setup import setup_admin
 from bots.ai.chat_models import ChatModels
 from bots.ai.pipeline import AnswerPipeline
 from bots.ai.service import AIBot
 from bots.service import BotService
+from broadcasts.runner import BroadcastRunner
 from channels.base import Channel, ChannelKind
 from channels.telegram.adapter import TelegramChannel
 from channels.telegram.client import TelegramClients
@@ -100,7 +102,7 @@ def build_app(
     in_tasks = database is None if ai_in_tasks is None else ai_in_tasks
     app.cleanup_ctx.append(_bots_context(background=database is None, ai_in_tasks=in_tasks))
     app.cleanup_ctx.append(_indexer_context(background=database is None))
-    app.cleanup_ctx.append(_telegram_context(telegram, background=database is None))
+    app.cleanup_ctx.append(_telegram_context(telegram, pacer, background=database is None))
     _setup_probes(app)
     setup_admin(app, settings)
     setup_web_widget(app)
@@ -229,10 +231,11 @@ def _indexer_context(*, background: bool) -> Callable[[web.Application], AsyncIt
 
 
 def _telegram_context(
-    telegram: TelegramClients, *, background: bool
+    telegram: TelegramClients, pacer: SendPacer, *, background: bool
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     """Telegram's updates reach the bots through the webhook and, for bots in polling mode, through
-    the poller (in the server); the Bot API's connections close last."""
+    the poller; broadcasts go out through the runner (both in the server); the Bot API's connections
+    close last."""
 
     async def telegram_context(app: web.Application) -> AsyncIterator[None]:
         settings = app[settings_key]
@@ -248,12 +251,15 @@ def _telegram_context(
         )
         receiver = UpdateReceiver(parts)
         app[telegram_key] = TelegramEdge(telegram, WebhookSecrets(settings.secret_key.get_secret_value()), receiver)
+        broadcasts = BroadcastRunner(parts.database, telegram, parts.box, parts.files, pacer, parts.clock)
+        app[broadcast_sender_key] = broadcasts.sender
         try:
             if not background:
                 yield
                 return
-            async with _background(Poller(parts, receiver).run()):
+            async with _background(Poller(parts, receiver).run()), _background(broadcasts.run()):
                 yield
+            await broadcasts.close()
         finally:
             await telegram.close()
 

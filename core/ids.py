@@ -23,6 +23,8 @@ AIAnswerId = NewType("AIAnswerId", int)
 ArticleRevisionId = NewType("ArticleRevisionId", int)
 TelegramBotId = NewType("TelegramBotId", int)
 TelegramSubscriberId = NewType("TelegramSubscriberId", int)
+BroadcastId = NewType("BroadcastId", int)
+BroadcastRecipientId = NewType("BroadcastRecipientId", int)
 
 # Every id type above; the database maps each to BIGINT.
 ALL_ID_TYPES = (
@@ -47,4 +49,6 @@ ALL_ID_TYPES = (
     ArticleRevisionId,
     TelegramBotId,
     TelegramSubscriberId,
+    BroadcastId,
+    BroadcastRecipientId,
 )

@@ -27,6 +27,7 @@ def import_all_models() -> None:
     import accounts.models  # noqa: F401
     import billing.models  # noqa: F401
     import bots.ai.models  # noqa: F401
+    import broadcasts.models  # noqa: F401
     import channels.telegram.models
     import channels.web_widget.models  # noqa: F401
     import conversations.models  # noqa: F401

@@ -5,7 +5,18 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("core", "accounts", "admin", "billing", "bots", "channels", "conversations", "flows", "knowledge_base")
+PACKAGES = (
+    "core",
+    "accounts",
+    "admin",
+    "billing",
+    "bots",
+    "broadcasts",
+    "channels",
+    "conversations",
+    "flows",
+    "knowledge_base",
+)
 TENANT_MODELS = (
     "Membership",
     "OperatorGroup",

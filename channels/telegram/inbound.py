@@ -8,7 +8,7 @@ as `Downloaded` pieces; they are stored here with the message."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -59,6 +59,10 @@ def message_reference(chat_id: int, message_id: int) -> str:
     return f"{chat_id}:{message_id}"
 
 
+# A press of a button that is not on a message of a dialog (a broadcast's): the button it names, if any.
+OtherButtons = Callable[[AsyncSession, TelegramBot, str], Awaitable[CallbackButton | None]]
+
+
 async def handle_update(
     session: AsyncSession,
     bot: TelegramBot,
@@ -67,6 +71,7 @@ async def handle_update(
     at: datetime,
     store: FileStore,
     files: Sequence[Downloaded] = (),
+    other_buttons: OtherButtons | None = None,
 ) -> Handled:
     if update.update_id is None or not await _first_time(session, bot.id, update.update_id, at):
         return Handled(duplicate=update.update_id is not None)
@@ -74,7 +79,7 @@ async def handle_update(
         case ChatMessage():
             return Handled(await _message(session, bot, update, at=at, store=store, files=files))
         case ButtonPress():
-            return Handled(await _button_press(session, bot, update, at=at))
+            return Handled(await _button_press(session, bot, update, at=at, other_buttons=other_buttons))
         case MembershipChange():
             await _membership(session, bot, update, at=at)
     return Handled()
@@ -224,7 +229,7 @@ async def _subscribe(
 
 
 async def _button_press(
-    session: AsyncSession, bot: TelegramBot, press: ButtonPress, *, at: datetime
+    session: AsyncSession, bot: TelegramBot, press: ButtonPress, *, at: datetime, other_buttons: OtherButtons | None
 ) -> Received | None:
     """A press of one of our messages' buttons, as the visitor's choice; a press naming no button
     of that message (an old keyboard, forged data) is only answered, not stored."""
@@ -243,6 +248,8 @@ async def _button_press(
     )
     choices = [CallbackButton(button["id"], button["label"]) for button in buttons or ()]
     button = button_for_data(press.data, choices)
+    if button is None and other_buttons is not None:
+        button = await other_buttons(session, bot, press.data)
     if button is None:
         return None
     address = telegram_address(bot.id, press.chat_id)

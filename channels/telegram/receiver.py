@@ -12,10 +12,13 @@ from dataclasses import dataclass
 
 from aiogram import Bot
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from broadcasts.presses import resolve_broadcast_press
 from channels.telegram.client import TELEGRAM_ERRORS, TelegramClients, failure_of
 from channels.telegram.connections import WebhookSecrets
 from channels.telegram.inbound import Downloaded, handle_update
+from channels.telegram.mapping import CallbackButton
 from channels.telegram.models import TelegramBot
 from channels.telegram.updates import ButtonPress, ChatMessage, Ignored, TelegramFile, read_update
 from conversations.attachment_policy import MAX_FILE_BYTES
@@ -24,6 +27,7 @@ from core.crypto import SecretBox
 from core.db import Database
 from core.files import FileStore
 from core.keys import BotAnswer, BotReactions, DeliveryQueue
+from flows.events import flow_button_id
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +59,13 @@ class UpdateReceiver:
         answer: BotAnswer | None = None
         async with self._parts.database.transaction() as tx:
             handled = await handle_update(
-                tx.session, bot, update, at=self._parts.clock.now(), store=self._parts.files, files=files
+                tx.session,
+                bot,
+                update,
+                at=self._parts.clock.now(),
+                store=self._parts.files,
+                files=files,
+                other_buttons=_broadcast_button,
             )
             received = handled.received
             if received is not None and not received.duplicate and received.owner == "bot":
@@ -70,6 +80,12 @@ class UpdateReceiver:
     async def _download(self, client: Bot, message: ChatMessage) -> list[Downloaded]:
         """Each file's bytes; None for one too large or that failed to download (the text names it)."""
         return [Downloaded(file, await _download_one(client, file)) for file in message.files]
+
+
+async def _broadcast_button(session: AsyncSession, bot: TelegramBot, data: str) -> CallbackButton | None:
+    """A broadcast's "start a flow" button, pressed: the flow button the runtime starts."""
+    pressed = await resolve_broadcast_press(session, bot.workspace_id, data)
+    return None if pressed is None else CallbackButton(flow_button_id(pressed.flow_id), pressed.label)
 
 
 async def _download_one(client: Bot, file: TelegramFile) -> bytes | None:

@@ -27,14 +27,16 @@ async def send_planned(
     per_second: float,
     read_file: ReadFile,
     chat_burst: int = CHAT_BURST,
+    allow_paid_broadcast: bool = False,
 ) -> list[int]:
     """The Telegram message ids sent, in order. Raises a TelegramFailure (after a 429 the bot is held
-    for `retry_after`); sends made before a failure stay made."""
+    for `retry_after`); sends made before a failure stay made. `allow_paid_broadcast`: the bot pays
+    (in Stars) to go beyond the free 30 messages/s."""
     sent: list[int] = []
     for planned in sends:
         await pacer.wait_turn(bot_id, chat_id, per_second, chat_burst=chat_burst)
         try:
-            message = await _call(bot, chat_id, planned, read_file)
+            message = await _call(bot, chat_id, planned, read_file, paid=allow_paid_broadcast or None)
         except TELEGRAM_ERRORS as error:
             failure = failure_of(error)
             if isinstance(failure, RateLimited):
@@ -44,17 +46,23 @@ async def send_planned(
     return sent
 
 
-async def _call(bot: Bot, chat_id: int, planned: Send, read_file: ReadFile) -> Message:
+async def _call(bot: Bot, chat_id: int, planned: Send, read_file: ReadFile, *, paid: bool | None) -> Message:
+    """`paid` None leaves `allow_paid_broadcast` out of the request."""
     markup = _markup(planned.keyboard)
-    caption = planned.text or None
+    mode = planned.parse_mode
     if planned.method == "sendMessage" or planned.attachment is None:
-        return await bot.send_message(chat_id, planned.text, parse_mode=planned.parse_mode, reply_markup=markup)
+        return await bot.send_message(
+            chat_id, planned.text, parse_mode=mode, reply_markup=markup, allow_paid_broadcast=paid
+        )
     upload = BufferedInputFile(await read_file(planned.attachment), filename=planned.attachment.name)
+    caption = planned.text or None
     if planned.method == "sendPhoto":
         return await bot.send_photo(
-            chat_id, upload, caption=caption, parse_mode=planned.parse_mode, reply_markup=markup
+            chat_id, upload, caption=caption, parse_mode=mode, reply_markup=markup, allow_paid_broadcast=paid
         )
-    return await bot.send_document(chat_id, upload, caption=caption, parse_mode=planned.parse_mode, reply_markup=markup)
+    return await bot.send_document(
+        chat_id, upload, caption=caption, parse_mode=mode, reply_markup=markup, allow_paid_broadcast=paid
+    )
 
 
 def _markup(keyboard: Keyboard | None) -> InlineKeyboardMarkup | None:

@@ -50,6 +50,7 @@ def extracted_messages() -> set[str]:
         "admin",
         "billing",
         "bots",
+        "broadcasts",
         "channels",
         "conversations",
         "flows",

@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestServer, get_port_socket
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright
 
 from core.app import build_app
-from core.config import HttpSettings
+from core.config import HttpSettings, TelegramSettings
 from core.db import Database
 from tests.factories import make_settings
 from tests.journeys.live_server import LiveServer
@@ -54,7 +54,16 @@ def live_server(committed_db: Database, committed_url: str) -> LiveServer:
 
 
 @pytest.fixture
-async def server_url(request: pytest.FixtureRequest, committed_db: Database) -> AsyncIterator[str]:
+def telegram_api_url() -> str:
+    """Where the served app finds the Bot API; a module with Telegram journeys overrides it with the
+    fake's address."""
+    return TelegramSettings().api_url
+
+
+@pytest.fixture
+async def server_url(
+    request: pytest.FixtureRequest, committed_db: Database, telegram_api_url: str
+) -> AsyncIterator[str]:
     """The app's origin, e.g. http://127.0.0.1:41234. A module with `REALTIME = True` gets the app
     with its realtime hub listening (`live_server`); the others one without. The socket is bound
     first so that the app's configured base URL (used in invitation links) is the address the
@@ -69,7 +78,9 @@ async def server_url(request: pytest.FixtureRequest, committed_db: Database) -> 
         return
     listening = get_port_socket("127.0.0.1", 0, socket.AF_INET)
     port: int = listening.getsockname()[1]
-    settings = make_settings(http=HttpSettings(host="127.0.0.1", port=port))
+    settings = make_settings(
+        http=HttpSettings(host="127.0.0.1", port=port), telegram=TelegramSettings(api_url=telegram_api_url)
+    )
     server = TestServer(
         build_app(settings, database=committed_db),
         host="127.0.0.1",

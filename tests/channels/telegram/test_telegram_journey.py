@@ -27,6 +27,7 @@ from core.app import build_app
 from core.config import HttpSettings, TelegramSettings
 from core.db import Database
 from core.keys import clock_key, outbox_key
+from flows.store import create_flow, publish
 from tests.bots.test_ai_bot import knowledge
 from tests.bots.test_runtime import workspace_with_welcome_bot
 from tests.factories import Client, make_settings
@@ -251,3 +252,47 @@ def _connection(world: World) -> str:
 
 def _now(world: World) -> datetime:
     return world.client.app[clock_key].now()
+
+
+async def test_a_broadcast_button_starts_its_flow_in_the_persons_dialog(world: World) -> None:
+    tg, db = world.tg, world.db
+    await _connect(world)
+    await tg.user_says(world.bot, CHAT, "/start")
+    quiz = {
+        "schema": 1,
+        "start": "ask",
+        "triggers": [],
+        "nodes": [{"kind": "message", "id": "ask", "text": "Which size do you wear?"}],
+    }
+    async with db.transaction() as tx:
+        flow = await create_flow(tx.session, world.admin, "Size quiz", quiz)
+        await publish(tx.session, world.admin, flow.id, at=_now(world))
+        bot_id = await tx.session.scalar(select(TelegramBot.id))
+        subscriber_id = await tx.session.scalar(select(TelegramSubscriber.id))
+    draft = {
+        "bot_id": bot_id,
+        "name": "Quiz",
+        "text": "New sizes are in!",
+        "buttons": [{"label": "Find my size", "flow_id": flow.id}],
+    }
+    created = await world.client.post("/api/v1/broadcasts", json=draft, headers=world.bearer)
+    assert created.status == 201, await created.text()
+    broadcast_id = (await created.json())["broadcast"]["id"]
+    tested = await world.client.post(
+        f"/api/v1/broadcasts/{broadcast_id}/test", json={"subscriber_id": subscriber_id}, headers=world.bearer
+    )
+    assert tested.status == 200, await tested.text()
+    sent = tg.sent_to(CHAT)[-1]
+    assert sent.text == "New sizes are in!" and sent.reply_markup is not None
+    button = sent.reply_markup["inline_keyboard"][0][0]
+    assert button["text"] == "Find my size"
+
+    await tg.user_presses(world.bot, CHAT, sent.message_id, str(button["callback_data"]))
+    assert tg.sent_to(CHAT)[-1].text == "Which size do you wear?"
+    async with db.transaction() as tx:
+        pressed = await tx.session.scalar(select(Message).where(Message.button_id == f"flow:{flow.id}"))
+    assert pressed is not None and pressed.body == "Find my size"
+
+    # Forged data naming no button of ours is answered (the spinner stops) and stored nowhere.
+    await tg.user_presses(world.bot, CHAT, sent.message_id, f"bc:{broadcast_id}:7")
+    assert len(tg.callback_answers) == 2
