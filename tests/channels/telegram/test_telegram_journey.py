@@ -2,7 +2,8 @@
 to it, the fake pushing updates to our real webhook): an admin connects a bot; a person presses
 /start with a deep link, gets the welcome bot's buttons as an inline keyboard, asks the AI bot,
 asks for a person; the operator's reply reaches them; every message sent is metered once; blocking
-the bot unsubscribes them and a reply then fails as "blocked". Plus the webhook's bad input."""
+the bot unsubscribes them, a reply then fails as "blocked" and a broadcast skips them. A
+broadcast's flow button starts its flow. Plus the webhook's bad input."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from pytest_aiohttp import AiohttpClient
@@ -19,15 +21,21 @@ from accounts.actors import Actor
 from accounts.api_keys import issue_api_key
 from accounts.roles import Role
 from billing.models import UsageRecord
+from broadcasts.runner import BroadcastRunner
+from channels.telegram.client import TelegramClients
 from channels.telegram.models import TelegramBot, TelegramSubscriber, TelegramUpdate
+from channels.telegram.pacing import SendPacer
 from channels.telegram.receiver import telegram_key
 from conversations.models import Contact, Conversation, Message
 from conversations.outbound import reply_as_operator
 from core.app import build_app
+from core.clock import SystemClock
 from core.config import HttpSettings, TelegramSettings
 from core.db import Database
+from core.files import LocalFileStore
 from core.keys import clock_key, outbox_key
 from flows.store import create_flow, publish
+from tests.bots import BOX
 from tests.bots.test_ai_bot import knowledge
 from tests.bots.test_runtime import workspace_with_welcome_bot
 from tests.factories import Client, make_settings
@@ -36,6 +44,7 @@ from tests.fakes.telegram_server import FakeBot, FakeTelegram
 
 TOKEN = "123456:TEST-token_for-firstline"
 CHAT = 4242
+OTHER_CHAT = 4343
 REFUND_TEXT = (
     "You can get a refund within 14 days of payment. Write to billing@example.com and we return the money "
     "to your card within five working days."
@@ -166,11 +175,25 @@ async def test_a_person_on_telegram_meets_the_bots_and_an_operator(world: World)
     assert reply.message.id != second.message.id
     assert await _telegram_usage(db) == sent
 
+    # A broadcast goes to the other subscriber only: the person who blocked the bot is skipped.
+    tg.add_user(OTHER_CHAT, first_name="Bob")
+    await tg.user_says(world.bot, OTHER_CHAT, "/start")
+    async with db.transaction() as tx:
+        bot_id = await tx.session.scalar(select(TelegramBot.id))
+    draft = {"bot_id": bot_id, "name": "News", "text": "Our news"}
+    created = await world.client.post("/api/v1/broadcasts", json=draft, headers=world.bearer)
+    broadcast_id = (await created.json())["broadcast"]["id"]
+    started = await world.client.post(f"/api/v1/broadcasts/{broadcast_id}/send", headers=world.bearer)
+    assert (await started.json())["recipients"] == 1
+    await _deliver_broadcasts(world)
+    assert [m.text for m in tg.sent_to(OTHER_CHAT)][-1] == "Our news"
+    assert "Our news" not in [m.text for m in tg.sent_to(CHAT)]
+
     # Unblocking subscribes them again.
     await tg.user_unblocks(world.bot, CHAT)
     async with db.transaction() as tx:
-        subscriber = (await tx.session.scalars(select(TelegramSubscriber))).one()
-    assert subscriber.status == "subscribed"
+        subscriber = await tx.session.scalar(select(TelegramSubscriber).where(TelegramSubscriber.chat_id == CHAT))
+    assert subscriber is not None and subscriber.status == "subscribed"
 
 
 async def test_the_webhook_refuses_a_missing_or_wrong_secret_and_ignores_what_it_cannot_use(world: World) -> None:
@@ -230,6 +253,17 @@ async def test_a_disconnected_bot_s_updates_are_ignored_and_a_wrong_token_saves_
     assert connected_now == 0
     listed = await world.client.get("/api/v1/channels/telegram/bots", headers=world.bearer)
     assert (await listed.json())["bots"] == []
+
+
+async def _deliver_broadcasts(world: World) -> None:
+    """What the server's broadcast worker does, here in passes on the test's one connection."""
+    clients = TelegramClients(world.tg.base_url)
+    runner = BroadcastRunner(world.db, clients, BOX, LocalFileStore(Path("/nonexistent")), SendPacer(), SystemClock())
+    try:
+        while await runner.deliver_once() > 0:
+            pass
+    finally:
+        await clients.close()
 
 
 def _message_update(update_id: int, text: str) -> dict[str, object]:
