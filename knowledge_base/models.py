@@ -80,7 +80,9 @@ class ArticleChunk(Base):
     lexical leg (title weight A, words weight D, the article's locale configuration), filled on
     insert; `embedding`/`model_id` are filled by the embedder afterwards, so the lexical leg finds
     a chunk before its vector exists. `embedding` has an HNSW index for cosine distance: the dense leg
-    of knowledge_base.search uses it once the table is large enough for the planner to prefer it."""
+    of knowledge_base.search uses it once the table is large enough for the planner to prefer it.
+    `tsv` is stored in the row (STORAGE MAIN, migration 0012), not in TOAST: the lexical leg ranks
+    thousands of candidates with `ts_rank` and would read each one's TOAST pages otherwise."""
 
     __tablename__ = "kb_chunks"
     __table_args__ = (

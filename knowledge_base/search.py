@@ -9,7 +9,12 @@ The dense leg orders by distance alone so that the HNSW index on the chunks' emb
 0008) can serve it: the planner takes the index on large tables and an exact scan on small ones or
 for a small workspace. The search transaction widens the index's candidate list to 100
 (`hnsw.ef_search`) and lets the scan go on past candidates the filters reject (pgvector 0.8's
-`hnsw.iterative_scan`, relaxed order: the leg's rows are sorted again here)."""
+`hnsw.iterative_scan`, relaxed order: the leg's rows are sorted again here).
+
+The lexical leg is knowledge_base.lexical: a workspace of up to its RANK_BUDGET chunks has every match
+ranked, as measured; a larger one first the chunks matching the query's rarer words (ranking every
+match of a common word took seconds at 100k chunks), still by all the words. The fused articles'
+titles, passages and (for those the dense leg missed) cosines come in one more round trip."""
 
 from __future__ import annotations
 
@@ -17,17 +22,18 @@ import asyncio
 import logging
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pgvector.sqlalchemy import Vector
-from sqlalchemy import ColumnElement, Float, Select, and_, case, cast, false, func, literal, or_, select, true
-from sqlalchemy.dialects.postgresql import REGCONFIG, TSQUERY
+from sqlalchemy import ColumnElement, Float, Select, and_, case, func, literal, null, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.types import Text
+from sqlalchemy.orm import aliased
 
 from core.ids import ArticleId, WorkspaceId
 from knowledge_base.embedders import Embedder
+from knowledge_base.lexical import RANK_BUDGET, lexical_leg
 from knowledge_base.models import EMBEDDING_DIM, Article, ArticleChunk, ArticleRevision
-from knowledge_base.validation import TEXT_SEARCH_CONFIG, ArticleStatus, Locale, Visibility
+from knowledge_base.validation import ArticleStatus, Locale, Visibility
 
 log = logging.getLogger(__name__)
 QUERY_MAX = 1_000
@@ -105,7 +111,7 @@ async def search_articles(
     e.g. when the embedder failed). Chunks not yet embedded are found by the lexical leg only."""
     readable = _readable(workspace_id, visibilities, locale)
     dense = [] if query_vector is None else await _dense_leg(session, readable, query_vector, model_id)
-    lexical = await _lexical_leg(session, readable, query, locale)
+    lexical = await _lexical_leg(session, workspace_id, _visible(workspace_id, visibilities, locale), query, locale)
     fused = fuse(_collapse(dense), _collapse(lexical))[:limit]
     if not fused:
         return SearchResults([])
@@ -117,21 +123,11 @@ async def search_articles(
         cosines.setdefault(hit.article_id, hit.value)
     ids = [article_id for article_id, _ in fused]
     missing = [article_id for article_id in ids if article_id not in cosines]
-    if query_vector is not None and missing:
-        cosines.update(await _best_cosines(session, missing, query_vector, model_id))
-    articles = {
-        row.id: row
-        for row in await session.execute(
-            # The live revision's title: the draft's may say what is not published yet.
-            select(Article.id, ArticleRevision.title, Article.slug, Article.locale, Article.visibility)
-            .join(ArticleRevision, ArticleRevision.id == Article.published_revision_id)
-            .where(Article.id.in_(ids))
-        )
-    }
-    chunk_texts = await session.execute(
-        select(ArticleChunk.id, ArticleChunk.text).where(ArticleChunk.id.in_(best_chunk.values()))
-    )
-    texts = {chunk_id: text for chunk_id, text in chunk_texts}
+    lookup = _details(ids, [best_chunk[article_id] for article_id in ids], missing, query_vector, model_id)
+    articles = {row.id: row for row in await session.execute(lookup)}
+    for row in articles.values():
+        if row.distance is not None:
+            cosines[row.id] = 1.0 - row.distance
     hits = [
         SearchHit(
             article_id=article_id,
@@ -139,8 +135,8 @@ async def search_articles(
             slug=articles[article_id].slug,
             locale=Locale(articles[article_id].locale),
             visibility=Visibility(articles[article_id].visibility),
-            snippet=_snippet(texts.get(best_chunk[article_id], "")),
-            passage=texts.get(best_chunk[article_id], ""),
+            snippet=_snippet(articles[article_id].passage or ""),
+            passage=articles[article_id].passage or "",
             score=score,
             dense_cosine=cosines.get(article_id),
         )
@@ -154,8 +150,14 @@ def _readable(
     workspace_id: WorkspaceId, visibilities: Collection[Visibility], locale: Locale | None
 ) -> list[ColumnElement[bool]]:
     """Chunks of the workspace's published articles the caller may see (joined with Article)."""
+    return [ArticleChunk.workspace_id == workspace_id, *_visible(workspace_id, visibilities, locale)]
+
+
+def _visible(
+    workspace_id: WorkspaceId, visibilities: Collection[Visibility], locale: Locale | None
+) -> list[ColumnElement[bool]]:
+    """The workspace's published articles the caller may see."""
     conditions = [
-        ArticleChunk.workspace_id == workspace_id,
         Article.workspace_id == workspace_id,
         Article.status == ArticleStatus.PUBLISHED,
         Article.visibility.in_([str(visibility) for visibility in visibilities]),
@@ -165,8 +167,12 @@ def _readable(
     return conditions
 
 
+def _vector(query_vector: list[float]) -> ColumnElement[list[float]]:
+    return literal(query_vector, Vector(EMBEDDING_DIM))
+
+
 def _cosine_distance(query_vector: list[float]) -> ColumnElement[float]:
-    return ArticleChunk.embedding.op("<=>", return_type=Float)(literal(query_vector, Vector(EMBEDDING_DIM)))
+    return ArticleChunk.embedding.op("<=>", return_type=Float)(_vector(query_vector))
 
 
 async def use_hnsw_settings(session: AsyncSession) -> None:
@@ -209,54 +215,51 @@ def _dense_query(
     )
 
 
-def _or_query(config: str, query: str) -> ColumnElement[str]:
-    """plainto_tsquery's stems, OR-ed instead of AND-ed (never re-parsed by to_tsquery)."""
-    anded = cast(func.plainto_tsquery(cast(literal(config), REGCONFIG), query), Text)
-    return cast(func.replace(anded, " & ", " | "), TSQUERY)
-
-
 async def _lexical_leg(
-    session: AsyncSession, readable: list[ColumnElement[bool]], query: str, locale: Locale | None
+    session: AsyncSession,
+    workspace_id: WorkspaceId,
+    visible: list[ColumnElement[bool]],
+    query: str,
+    locale: Locale | None,
+    *,
+    budget: int | None = RANK_BUDGET,
 ) -> list[_LegHit]:
-    """Each article's chunks are matched with the query parsed in the article's configuration."""
-    configs = {known: config for known, config in TEXT_SEARCH_CONFIG.items() if locale in (None, known)}
-    if not configs:
-        return []
-    matches = or_(
-        false(),
-        *(
-            and_(Article.locale == known, ArticleChunk.tsv.op("@@")(_or_query(config, query)))
-            for known, config in configs.items()
-        ),
-    )
-    rank = case(
-        *(
-            (Article.locale == known, func.ts_rank(ArticleChunk.tsv, _or_query(config, query), 1))
-            for known, config in configs.items()
-        ),
-        else_=0.0,
-    )
-    rows = await session.execute(
-        select(ArticleChunk.id, ArticleChunk.article_id, rank.label("rank"))
-        .join(Article, Article.id == ArticleChunk.article_id)
-        .where(*readable, matches)
-        .order_by(rank.desc(), ArticleChunk.id)
-        .limit(LEG_DEPTH)
-    )
-    return [_LegHit(ArticleId(row.article_id), row.id, float(row.rank)) for row in rows]
+    """knowledge_base.lexical: each article's chunks matched in its configuration; `budget` as there."""
+    hits = await lexical_leg(session, workspace_id, visible, query, locale, depth=LEG_DEPTH, budget=budget)
+    return [_LegHit(ArticleId(hit.article_id), hit.chunk_id, hit.rank) for hit in hits]
 
 
-async def _best_cosines(
-    session: AsyncSession, article_ids: list[ArticleId], query_vector: list[float], model_id: str
-) -> dict[ArticleId, float]:
-    """For articles the lexical leg alone found: their best chunk's cosine."""
-    best = func.min(_cosine_distance(query_vector))
-    rows = await session.execute(
-        select(ArticleChunk.article_id, best.label("distance"))
-        .where(ArticleChunk.article_id.in_(article_ids), ArticleChunk.model_id == model_id)
-        .group_by(ArticleChunk.article_id)
+def _details(
+    ids: list[ArticleId],
+    chunk_ids: list[int],
+    missing: list[ArticleId],
+    query_vector: list[float] | None,
+    model_id: str,
+) -> Select[Any, Any, Any, Any, Any, Any, Any]:
+    """In one round trip, the fused articles' live titles (the draft's may say what is not published
+    yet) and addresses, their best chunk's words, and for those the dense leg did not find (`missing`)
+    their best chunk's cosine distance."""
+    distance: ColumnElement[Any] = null()
+    if query_vector is not None and missing:
+        chunk = aliased(ArticleChunk)
+        nearest = select(func.min(chunk.embedding.op("<=>", return_type=Float)(_vector(query_vector))))
+        nearest = nearest.where(chunk.article_id == Article.id, chunk.model_id == model_id)
+        distance = case((Article.id.in_(missing), nearest.scalar_subquery()), else_=null())
+    passage = and_(ArticleChunk.article_id == Article.id, ArticleChunk.id.in_(chunk_ids))
+    return (
+        select(
+            Article.id,
+            ArticleRevision.title,
+            Article.slug,
+            Article.locale,
+            Article.visibility,
+            ArticleChunk.text.label("passage"),
+            distance.label("distance"),
+        )
+        .join(ArticleRevision, ArticleRevision.id == Article.published_revision_id)
+        .outerjoin(ArticleChunk, passage)
+        .where(Article.id.in_(ids))
     )
-    return {ArticleId(row.article_id): 1.0 - row.distance for row in rows if row.distance is not None}
 
 
 def _collapse(leg: Sequence[_LegHit]) -> list[ArticleId]:
