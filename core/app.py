@@ -25,7 +25,7 @@ from channels.telegram.client import TelegramClients
 from channels.telegram.connections import WebhookSecrets
 from channels.telegram.pacing import SendPacer
 from channels.telegram.polling import Poller
-from channels.telegram.receiver import Parts, TelegramEdge, UpdateReceiver, telegram_key
+from channels.telegram.receiver import ConnectedBots, Parts, TelegramEdge, UpdateReceiver, telegram_key
 from channels.telegram.webhook import setup_telegram_webhook
 from channels.web_widget.adapter import WebWidgetChannel
 from channels.web_widget.endpoints import setup_web_widget
@@ -250,7 +250,8 @@ def _telegram_context(
             outbox=app[outbox_key],
         )
         receiver = UpdateReceiver(parts)
-        app[telegram_key] = TelegramEdge(telegram, WebhookSecrets(settings.secret_key.get_secret_value()), receiver)
+        secrets = WebhookSecrets(settings.secret_key.get_secret_value())
+        app[telegram_key] = TelegramEdge(telegram, secrets, receiver, ConnectedBots(parts.database))
         broadcasts = BroadcastRunner(parts.database, telegram, parts.box, parts.files, pacer, parts.clock)
         app[broadcast_sender_key] = broadcasts.sender
         try:

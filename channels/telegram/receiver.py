@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aiogram import Bot
 from aiohttp import web
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from broadcasts.presses import resolve_broadcast_press
@@ -48,13 +50,17 @@ class Parts:
 class UpdateReceiver:
     def __init__(self, parts: Parts) -> None:
         self._parts = parts
+        self._tokens: dict[str, str] = {}  # sealed -> opened: decrypting per update costs more than it needs
 
     async def receive(self, bot: TelegramBot, payload: Mapping[str, object]) -> None:
         """Never raises for a bad update: it is logged and dropped (Telegram would only resend it)."""
         update = read_update(payload)
         if isinstance(update, Ignored):
             log.info("telegram update ignored", extra={"bot_id": bot.id, "reason": update.reason})
-        client = self._parts.clients.bot(self._parts.box.open(bot.token_sealed))
+        token = self._tokens.get(bot.token_sealed)
+        if token is None:
+            token = self._tokens[bot.token_sealed] = self._parts.box.open(bot.token_sealed)
+        client = self._parts.clients.bot(token)
         files = await self._download(client, update) if isinstance(update, ChatMessage) else []
         answer: BotAnswer | None = None
         async with self._parts.database.transaction() as tx:
@@ -73,9 +79,9 @@ class UpdateReceiver:
         press = update.callback_query_id if isinstance(update, ButtonPress | Ignored) else None
         if press is not None and not handled.duplicate:
             await _answer_press(client, press)
-        if answer is not None:
+        if answer is not None:  # the bot's replies wait in the outbox: on their way now
             await answer.after_commit()
-        await self._parts.outbox.deliver_due()
+            await self._parts.outbox.deliver_due()
 
     async def _download(self, client: Bot, message: ChatMessage) -> list[Downloaded]:
         """Each file's bytes; None for one too large or that failed to download (the text names it)."""
@@ -110,6 +116,33 @@ async def _answer_press(client: Bot, callback_query_id: str) -> None:
         log.info("answering a button press failed", extra={"reason": failure_of(error).description})
 
 
+class ConnectedBots:
+    """Bots by their webhook's connection id, remembered for a minute: the webhook need not look its
+    bot up in a transaction of its own for every update. A disconnect still counts at once
+    (channels.telegram.inbound takes updates only for a connected bot)."""
+
+    def __init__(self, database: Database, *, seconds: float = 60.0) -> None:
+        self._database = database
+        self._seconds = seconds
+        self._known: dict[str, tuple[TelegramBot, float]] = {}
+
+    async def by_connection(self, connection_id: str) -> TelegramBot | None:
+        known = self._known.get(connection_id)
+        if known is not None and time.monotonic() - known[1] < self._seconds:
+            return known[0]
+        async with self._database.transaction() as tx:
+            bot = await tx.session.scalar(
+                select(TelegramBot).where(
+                    TelegramBot.connection_id == connection_id, TelegramBot.disconnected_at.is_(None)
+                )
+            )
+        if bot is None:
+            self._known.pop(connection_id, None)
+            return None
+        self._known[connection_id] = (bot, time.monotonic())
+        return bot
+
+
 @dataclass(frozen=True)
 class TelegramEdge:
     """The channel's shared parts for the web edges: the webhook, the admin's Channels page."""
@@ -117,6 +150,7 @@ class TelegramEdge:
     clients: TelegramClients
     secrets: WebhookSecrets
     receiver: UpdateReceiver
+    bots: ConnectedBots
 
 
 telegram_key: web.AppKey[TelegramEdge] = web.AppKey("telegram", TelegramEdge)

@@ -9,11 +9,8 @@ import json
 import logging
 
 from aiohttp import web
-from sqlalchemy import select
 
-from channels.telegram.models import TelegramBot
 from channels.telegram.receiver import telegram_key
-from core.keys import database_key
 from core.middlewares import error_response
 
 log = logging.getLogger(__name__)
@@ -36,10 +33,7 @@ async def telegram_webhook(request: web.Request) -> web.StreamResponse:
     if not isinstance(payload, dict):
         log.warning("a Telegram webhook body is not an update", extra={"connection_id": connection_id})
         return web.Response()
-    async with request.app[database_key].transaction() as tx:
-        bot = await tx.session.scalar(
-            select(TelegramBot).where(TelegramBot.connection_id == connection_id, TelegramBot.disconnected_at.is_(None))
-        )
+    bot = await edge.bots.by_connection(connection_id)
     if bot is None:
         log.info("an update for a disconnected Telegram bot was ignored", extra={"connection_id": connection_id})
         return web.Response()
