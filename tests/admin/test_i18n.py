@@ -11,6 +11,7 @@ from accounts.roles import Role
 from core.db import Database
 from core.languages import preferred_languages
 from tests.factories import Client, csrf_token_of, log_in, make_operator, make_workspace
+from tests.test_conventions import PACKAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = {
@@ -44,18 +45,7 @@ KEYWORDS = {
 
 def extracted_messages() -> set[str]:
     found: set[str] = set()
-    for package in (
-        "core",
-        "accounts",
-        "admin",
-        "billing",
-        "bots",
-        "broadcasts",
-        "channels",
-        "conversations",
-        "flows",
-        "knowledge_base",
-    ):
+    for package in PACKAGES:
         method_map = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
         options = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
         for _, _, message, _, _ in extract_from_dir(ROOT / package, method_map, options, keywords=KEYWORDS):
