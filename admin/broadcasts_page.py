@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.actors import Actor
 from admin.broadcasts_api import broadcast_sender_key, wall_time
-from admin.forms import Done, FormData, submit_and_return, text_field
+from admin.forms import Done, FormData, int_fields, submit_and_return, text_field
 from admin.identity import open_workspace
 from admin.rendering import render_shell
 from broadcasts.drafts import (
@@ -239,7 +239,7 @@ def _audience(form: FormData) -> dict[str, object]:
     audience: dict[str, object] = {}
     if text_field(form, "audience") != "segment":
         return audience
-    tag_ids = [int(value) for value in form.getall("tag_ids", []) if isinstance(value, str) and value.isdigit()]
+    tag_ids = int_fields(form, "tag_ids")
     if tag_ids:
         audience["tag_ids"] = tag_ids
     key, value = text_field(form, "property_key").strip(), text_field(form, "property_value").strip()
