@@ -102,7 +102,7 @@ class Outbox:
             try:
                 while await self.deliver() == BATCH:
                     pass
-            except Exception:
+            except Exception:  # a background kick is an edge: log; the sweep delivers what it missed
                 log.exception("delivering after a kick failed; the sweep will try again")
             if not self._kicked_again:
                 return

@@ -77,9 +77,11 @@ async def lexical_leg(
     *,
     depth: int,
     budget: int | None = RANK_BUDGET,
+    cap: int = RANK_CAP,
 ) -> list[LexicalHit]:
     """The best matching chunks of the workspace's articles that pass `visible` (conditions on
-    Article), best first (rank, then id). `budget` None ranks every match, as a small workspace does."""
+    Article), best first (rank, then id). `budget` None ranks every match, as a small workspace does;
+    a large one ranks at most `cap` chunks a statement."""
     configs = {known: config for known, config in TEXT_SEARCH_CONFIG.items() if locale in (None, known)}
     if not configs:
         return []
@@ -94,10 +96,10 @@ async def lexical_leg(
         return _hits(await session.execute(_ranking(readable, queries, depth)))
     estimates = None if statistics is None else _estimates(json.loads(statistics), workspace_id)
     rarer = {known: _rarest(text, estimates, budget) for known, text in queries.items()}
-    hits = _hits(await session.execute(_capped_ranking(workspace_id, visible, queries, rarer, depth)))
+    hits = _hits(await session.execute(_capped_ranking(workspace_id, visible, queries, rarer, depth, cap)))
     commoner = {known: rest for known, text in rarer.items() if (rest := _rest(queries[known], text))}
     if len(hits) < depth and commoner:  # the rarer words are rarer than estimated (not in the workspace at all)
-        more = _hits(await session.execute(_capped_ranking(workspace_id, visible, queries, commoner, depth)))
+        more = _hits(await session.execute(_capped_ranking(workspace_id, visible, queries, commoner, depth, cap)))
         hits = sorted({hit.chunk_id: hit for hit in [*hits, *more]}.values(), key=lambda hit: (-hit.rank, hit.chunk_id))
     return hits[:depth]
 
@@ -204,8 +206,9 @@ def _capped_ranking(
     ranked_by: dict[Locale, str],
     matching: dict[Locale, str],
     depth: int,
+    cap: int,
 ) -> Select[Any, Any, Any]:
-    """At most RANK_CAP of the workspace's chunks matching `matching` in any configuration (the GIN
+    """At most `cap` of the workspace's chunks matching `matching` in any configuration (the GIN
     index finds them, in no particular order), then each one's article looked up by its key (OFFSET
     0 keeps the planner from scanning the workspace's articles instead). With one query for every
     configuration (any query of ASCII words) the chunks are ranked first and only the best ones'
@@ -214,9 +217,9 @@ def _capped_ranking(
     matched = (ArticleChunk.workspace_id == _inline(workspace_id), ArticleChunk.tsv.op("@@")(_tsquery(union)))
     if len({*ranked_by.values()}) == 1 and len({*matching.values()}) == 1:
         rank = func.ts_rank(ArticleChunk.tsv, _tsquery(next(iter(ranked_by.values()))), 1).label("rank")
-        candidate = select(ArticleChunk.id, ArticleChunk.article_id, rank).where(*matched).limit(_inline(RANK_CAP))
+        candidate = select(ArticleChunk.id, ArticleChunk.article_id, rank).where(*matched).limit(_inline(cap))
         best = candidate.subquery("candidate")
-        best = select(best).order_by(best.c.rank.desc(), best.c.id).limit(_inline(RANK_CAP)).subquery("best")
+        best = select(best).order_by(best.c.rank.desc(), best.c.id).limit(_inline(cap)).subquery("best")
         locales = [str(known) for known in matching]
         article = select(literal(1)).where(Article.id == best.c.article_id, Article.locale.in_(locales), *visible)
         return (
@@ -226,7 +229,7 @@ def _capped_ranking(
             .limit(_inline(depth))
         )
     found = select(ArticleChunk.id, ArticleChunk.article_id, ArticleChunk.tsv).where(*matched)
-    chunk = found.limit(_inline(RANK_CAP)).subquery("candidate")
+    chunk = found.limit(_inline(cap)).subquery("candidate")
     locale = select(Article.locale).where(Article.id == chunk.c.article_id, *visible).offset(_inline(0))
     lateral = locale.lateral("article")
     by_locale = _rank(lateral.c.locale, chunk.c.tsv, ranked_by)

@@ -42,7 +42,7 @@ class Poller:
             while True:
                 try:
                     await self.renew()
-                except Exception:
+                except Exception:  # the lease loop is an edge: log, and renew at the next turn
                     log.exception("renewing the Telegram polling leases failed; retrying")
                 await asyncio.sleep(RENEW_SECONDS)
         finally:

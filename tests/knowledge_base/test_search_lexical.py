@@ -44,10 +44,10 @@ async def published(session: AsyncSession, actor: Actor, title: str, body: str, 
 
 
 async def leg(
-    session: AsyncSession, workspace: WorkspaceId, query: str, budget: int | None, depth: int = 50
+    session: AsyncSession, workspace: WorkspaceId, query: str, budget: int | None, depth: int = 50, cap: int = 6_000
 ) -> list[LexicalHit]:
     visible = _visible(workspace, BOT, None)
-    return await lexical_leg(session, workspace, visible, query, None, depth=depth, budget=budget)
+    return await lexical_leg(session, workspace, visible, query, None, depth=depth, budget=budget, cap=cap)
 
 
 async def test_a_workspace_within_the_budget_ranks_every_match_and_a_larger_one_its_rarer_words(db: Database) -> None:
@@ -75,14 +75,11 @@ async def test_a_workspace_within_the_budget_ranks_every_match_and_a_larger_one_
         )
 
 
-async def test_without_statistics_or_with_common_words_only_at_most_the_cap_is_ranked(
-    db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_without_statistics_or_with_common_words_only_at_most_the_cap_is_ranked(db: Database) -> None:
     async with db.transaction() as tx:
         editor = await make_actor(tx.session, role=Role.EDITOR)
         chunks = [await published(tx.session, editor, f"Guide {n}", body) for n, body in enumerate(BODIES)]
-        monkeypatch.setattr(lexical, "RANK_CAP", 3)
-        hits = await leg(tx.session, editor.workspace_id, "delivery", 1)  # the rarest word alone is common
+        hits = await leg(tx.session, editor.workspace_id, "delivery", 1, cap=3)  # the rarest word alone is common
         assert len(hits) == 3 and {hit.chunk_id for hit in hits} < set(chunks)
         assert [hit.rank for hit in hits] == sorted((hit.rank for hit in hits), reverse=True)
 
