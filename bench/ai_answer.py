@@ -94,7 +94,7 @@ def main() -> None:
                             base, "plain", plain_workspace, args.seconds, args.visitors, rates, wait_for_bot=False
                         )
                     )
-                except Exception:
+                except Exception:  # any failure: show the server's log tail with it, then re-raise
                     print((scratch / "firstline.log").read_text()[-4000:], file=sys.stderr)
                     raise
                 decisions = asyncio.run(_decisions(url))
