@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
+import psutil
 from sqlalchemy import func, select
 
 from accounts.workspaces import create_workspace
@@ -58,9 +59,14 @@ def main() -> None:
                 asyncio.run(ensure_database_exists(server.url(), "firstline"))
                 url = server.url("firstline")
                 asyncio.run(_seed(url))
-                _, base = serve_firstline(children, _child_environment(scratch), scratch, url, SECRET_KEY)
-                baseline_rate, baseline, _ = asyncio.run(_load(base, args.seconds, _health))
+                process, base = serve_firstline(children, _child_environment(scratch), scratch, url, SECRET_KEY)
+                server = psutil.Process(process.pid)
+                started_cpu = _cpu_seconds(server)
+                baseline_rate, baseline, answered = asyncio.run(_load(base, args.seconds, _health))
+                baseline_cpu = _cpu_seconds(server)
                 rate, latencies, sent = asyncio.run(_load(base, args.seconds, _webhook))
+                update_cpu = _cpu_seconds(server) - baseline_cpu
+                baseline_cpu -= started_cpu
                 stored_first = asyncio.run(_stored(url))
                 asyncio.run(_resend(base, sent))
                 stored_after = asyncio.run(_stored(url))
@@ -69,10 +75,19 @@ def main() -> None:
     print(f"webhook updates: {rate:.0f} updates/s, {_describe(latencies)}")
     print(f"baseline GET /healthz: {baseline_rate:.0f} requests/s, {_describe(baseline)}")
     print(f"ratio updates/s / baseline requests/s: {rate / baseline_rate:.3f}")
+    # CPU time is steadier than rates on a shared 2-core machine, where the senders, PostgreSQL
+    # and the server take turns: what one update costs the server process, against one /healthz.
+    per_update, per_request = update_cpu / sent * 1000, baseline_cpu / answered * 1000
+    print(f"server CPU per update: {per_update:.2f} ms; per /healthz request: {per_request:.3f} ms")
     print(f"p99 update / p99 baseline: {_percentile(latencies, 0.99) / _percentile(baseline, 0.99):.1f}x")
     lost, doubled = max(0, sent - stored_first), max(0, stored_first - sent)
     print(f"updates answered 200: {sent}; messages stored: {stored_first} (lost {lost}, twice {doubled})")
     print(f"after every update was delivered again: {stored_after} stored (added {stored_after - stored_first})")
+
+
+def _cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
 
 
 async def _seed(url: str) -> None:

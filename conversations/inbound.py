@@ -42,7 +42,7 @@ class Received:
 async def receive_message(session: AsyncSession, inbound: InboundMessage) -> Received:
     text = check_message_content(inbound.text, len(inbound.attachments))
     if not inbound.contact_properties and inbound.button_id is None:
-        appended = await append_to_open_conversation(session, inbound, text)
+        appended = await append_to_open_conversation(await session.connection(), inbound, text)
         if appended is not None:
             view = appended.message
             return Received(view, view.conversation_id, appended.contact_id, duplicate=False, owner=appended.owner)

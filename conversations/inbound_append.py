@@ -14,11 +14,12 @@ the visitor metered and touched, only when the message was stored."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import TextClause, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from billing.visitors import visitor_activity
 from channels.base import InboundMessage
@@ -30,8 +31,35 @@ from core.realtime import notify_payload, notify_sql
 # `last_seen_at` is for people reading the contact card: a minute's precision spares a write per message.
 LAST_SEEN_PRECISION = timedelta(minutes=1)
 
-_APPEND = text(
-    """
+
+def append_statement(*, guard: str = "true", ctes: str = "", columns: str = "") -> TextClause:
+    """The append, and what a channel does in the same statement: `guard` is an SQL condition the
+    message is stored under (its bot still connected, say); `ctes` are further statements run on
+    the stored message (`stored` and `locked` are in scope: nothing when it was not stored), and
+    `columns` what they give back. Build it once: the compiled statement is cached by its object."""
+    return text(
+        _TEMPLATE.format(
+            guard=guard,
+            ctes=ctes,
+            columns=columns,
+            # The realtime event completed with the ids this statement produces; sent at commit.
+            notify=notify_sql(
+                "event",
+                {
+                    "t,1": visitor_topic_sql("stored.conversation_id"),
+                    "d,conversation_id": "stored.conversation_id",
+                    "d,seq": "stored.seq",
+                    "d,message_id": "stored.id",
+                    "d,message,id": "stored.id",
+                    "d,message,seq": "stored.seq",
+                    "d,message,conversation_id": "stored.conversation_id",
+                },
+            ),
+        )
+    )
+
+
+_TEMPLATE = """
     WITH sender AS (
         SELECT contacts.id FROM contacts JOIN contact_addresses AS a ON a.contact_id = contacts.id
         WHERE a.workspace_id = :workspace_id AND a.channel = :channel AND a.address = :address
@@ -50,7 +78,7 @@ _APPEND = text(
              status, created_at)
         SELECT workspace_id, id, last_seq + 1, episode, 'visitor', :body, CAST(:attachments AS jsonb), channel,
             :channel_key, 'received', :at
-        FROM locked
+        FROM locked WHERE {guard}
         ON CONFLICT (workspace_id, channel, channel_key) WHERE channel_key IS NOT NULL DO NOTHING
         RETURNING id, conversation_id, seq
     ), numbered AS (
@@ -66,25 +94,11 @@ _APPEND = text(
         UPDATE contacts SET last_seen_at = :at
         WHERE id = (SELECT contact_id FROM locked) AND EXISTS (SELECT 1 FROM stored)
             AND (last_seen_at IS NULL OR last_seen_at < :seen_before)
-    )
-    SELECT stored.id, stored.conversation_id, stored.seq, locked.contact_id, locked.owner, {notify}
+    ){ctes}
+    SELECT stored.id, stored.conversation_id, stored.seq, locked.contact_id, locked.owner, {notify}{columns}
     FROM stored JOIN locked ON true
-    """.format(  # noqa: S608 (no input: the SQL of a fixed realtime event)
-        # The realtime event completed with the ids this statement produces; sent at commit.
-        notify=notify_sql(
-            "event",
-            {
-                "t,1": visitor_topic_sql("stored.conversation_id"),
-                "d,conversation_id": "stored.conversation_id",
-                "d,seq": "stored.seq",
-                "d,message_id": "stored.id",
-                "d,message,id": "stored.id",
-                "d,message,seq": "stored.seq",
-                "d,message,conversation_id": "stored.conversation_id",
-            },
-        )
-    )
-)
+    """
+_APPEND = append_statement()
 
 
 @dataclass(frozen=True)
@@ -92,15 +106,27 @@ class Appended:
     contact_id: ContactId
     message: MessageView
     owner: str
+    more: Mapping[str, object]  # the `columns` of a channel's own statement (`append_statement`)
 
 
-async def append_to_open_conversation(session: AsyncSession, inbound: InboundMessage, text: str) -> Appended | None:
+async def append_to_open_conversation(
+    connection: AsyncConnection,
+    inbound: InboundMessage,
+    text: str,
+    *,
+    statement: TextClause = _APPEND,
+    params: Mapping[str, object] | None = None,
+) -> Appended | None:
+    """The message appended to the contact's open conversation, or None: then nothing was written
+    (no open conversation, a redelivery, or the statement's guard refused it). One statement: on an
+    autocommit connection (`Database.autocommit`) it is a transaction of its own."""
     attachments = [
         {"id": ref.id, "name": ref.name, "content_type": ref.content_type, "size": ref.size}
         for ref in inbound.attachments
     ]
     usage = visitor_activity(inbound.occurred_at)
     params = {
+        **(params or {}),
         "workspace_id": inbound.workspace_id,
         "channel": inbound.channel.value,
         "address": inbound.address,
@@ -130,9 +156,8 @@ async def append_to_open_conversation(session: AsyncSession, inbound: InboundMes
     )
     event = visitor_message_stored(inbound.workspace_id, message.conversation_id, message.seq, message.for_operator())
     params["event"] = notify_payload(event)
-    connection = await session.connection()
-    row = (await connection.execute(_APPEND, params)).one_or_none()
+    row = (await connection.execute(statement, params)).one_or_none()
     if row is None:
         return None
     stored = replace(message, id=MessageId(row.id), conversation_id=ConversationId(row.conversation_id), seq=row.seq)
-    return Appended(contact_id=ContactId(row.contact_id), message=stored, owner=row.owner)
+    return Appended(contact_id=ContactId(row.contact_id), message=stored, owner=row.owner, more=dict(row._mapping))

@@ -1,4 +1,5 @@
-"""One Telegram update, handled in the caller's transaction: a redelivered `update_id` is skipped;
+"""One Telegram update, handled in the caller's transaction (the usual one, a subscriber's text
+into their open dialog, in one statement: `append_quickly`): a redelivered `update_id` is skipped;
 a message or a button press goes through the conversations' inbound pipeline (so the bot answers it
 and operators see it, like web chat); /start and every later message keep the person subscribed;
 blocking the bot unsubscribes them and unblocking subscribes them again (`my_chat_member`).
@@ -14,7 +15,8 @@ from datetime import datetime
 
 from sqlalchemy import cast, func, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.dml import Update as UpdateStatement
 
 from channels.base import AttachmentRef, ChannelKind, InboundMessage
 from channels.telegram.mapping import CallbackButton, button_for_data
@@ -24,6 +26,8 @@ from channels.telegram.updates import TelegramUpdate as Update
 from conversations.attachments import store_attachment
 from conversations.contacts import contact_for_address
 from conversations.inbound import Received, receive_message
+from conversations.inbound_append import append_statement, append_to_open_conversation
+from conversations.limits import MAX_TEXT_LENGTH, check_message_content
 from conversations.models import Contact, Message, OutboundDelivery
 from core.errors import DomainError
 from core.files import FileStore
@@ -31,29 +35,49 @@ from core.ids import ContactId, TelegramBotId
 
 EDIT_MARK = "✏️ "
 
-# One statement, built once (an ORM upsert is rebuilt on every call: measurable at hundreds of
-# updates a second). The first start's deep-link payload is kept; xmax is 0 on an inserted row.
-_SUBSCRIBE = text("""
-INSERT INTO telegram_subscribers AS s (workspace_id, bot_id, chat_id, contact_id, status, start_payload, username,
-                                       first_name, language_code, subscribed_at, last_activity_at)
-VALUES (:workspace_id, :bot_id, :chat_id, :contact_id, 'subscribed', :start_payload, :username, :first_name,
-        :language_code, :at, :at)
-ON CONFLICT (bot_id, chat_id) DO UPDATE SET
+# The subscriber's upsert, built once (an ORM upsert is rebuilt on every call: measurable at
+# hundreds of updates a second). The first start's deep-link payload is kept; xmax is 0 on an
+# inserted row.
+_SUBSCRIBER_COLUMNS = """telegram_subscribers AS s (workspace_id, bot_id, chat_id, contact_id, status, start_payload,
+    username, first_name, language_code, subscribed_at, last_activity_at)"""
+_SUBSCRIBER_UPSERT = """ON CONFLICT (bot_id, chat_id) DO UPDATE SET
     status = 'subscribed', unsubscribed_reason = NULL, unsubscribed_at = NULL,
     subscribed_at = CASE WHEN s.status = 'unsubscribed' THEN EXCLUDED.subscribed_at ELSE s.subscribed_at END,
     start_payload = COALESCE(s.start_payload, EXCLUDED.start_payload),
     username = EXCLUDED.username, first_name = EXCLUDED.first_name, language_code = EXCLUDED.language_code,
     last_activity_at = EXCLUDED.last_activity_at
-RETURNING xmax = 0
-""")
+RETURNING xmax = 0 AS new_subscriber"""
+_SUBSCRIBE = text(f"""
+INSERT INTO {_SUBSCRIBER_COLUMNS}
+VALUES (:workspace_id, :bot_id, :chat_id, :contact_id, 'subscribed', :start_payload, :username, :first_name,
+        :language_code, :at, :at)
+{_SUBSCRIBER_UPSERT}
+""")  # noqa: S608 (no input: fixed SQL pieces)
 # An update is taken once, and only while its bot is connected (a webhook edge may know the bot
 # from a cache: a disconnect still counts at once).
-_FIRST_TIME = text("""
+_BOT_CONNECTED = "EXISTS (SELECT 1 FROM telegram_bots WHERE id = :bot_id AND disconnected_at IS NULL)"
+_FIRST_TIME = text(f"""
 INSERT INTO telegram_updates (bot_id, update_id, received_at)
-SELECT :bot_id, :update_id, :at
-WHERE EXISTS (SELECT 1 FROM telegram_bots WHERE id = :bot_id AND disconnected_at IS NULL)
+SELECT :bot_id, :update_id, :at WHERE {_BOT_CONNECTED}
 ON CONFLICT DO NOTHING RETURNING update_id
 """)
+# The usual update — a subscriber writing into their open dialog — in one statement: the message
+# appended while the bot is connected, its update id recorded, the subscriber kept subscribed. A
+# redelivery finds the message's key taken, and nothing is written.
+_APPEND_AND_SUBSCRIBE = append_statement(
+    guard=_BOT_CONNECTED,
+    ctes=f""", recorded AS (
+        INSERT INTO telegram_updates (bot_id, update_id, received_at) SELECT :bot_id, :update_id, :at FROM stored
+        ON CONFLICT DO NOTHING
+    ), subscribed AS (
+        INSERT INTO {_SUBSCRIBER_COLUMNS}
+        SELECT :workspace_id, :bot_id, :chat_id, locked.contact_id, 'subscribed', NULL, :username, :first_name,
+            :language_code, :at, :at
+        FROM stored JOIN locked ON true
+        {_SUBSCRIBER_UPSERT}
+    )""",  # noqa: S608 (no input: fixed SQL pieces)
+    columns=", (SELECT new_subscriber FROM subscribed) AS new_subscriber",
+)
 
 
 @dataclass(frozen=True)
@@ -114,6 +138,35 @@ async def _first_time(session: AsyncSession, bot_id: TelegramBotId, update_id: i
     return found is not None
 
 
+async def append_quickly(
+    connection: AsyncConnection, bot: TelegramBot, update: Update, *, files: Sequence[Downloaded], at: datetime
+) -> Received | None:
+    """The usual update — a subscriber's text into their open dialog — in one statement
+    (`_APPEND_AND_SUBSCRIBE`), on the caller's connection (one statement needs no transaction of
+    its own: `Database.autocommit`). None when it takes nothing — another kind of update, files, a
+    deep link or a phone number to note, a new person, no open dialog, a redelivery, a disconnected
+    bot — and `handle_update` decides."""
+    if not isinstance(update, ChatMessage) or update.update_id is None or files or update.shared_phone is not None:
+        return None
+    if update.start is not None and update.start.payload is not None:
+        return None
+    inbound = _inbound(bot, update, at=at, refs=(), missing=(), payload=None)
+    params = {"bot_id": bot.id, "update_id": update.update_id, "chat_id": update.chat_id, **_sender(update)}
+    appended = await append_to_open_conversation(
+        connection,
+        inbound,
+        check_message_content(inbound.text, 0),
+        statement=_APPEND_AND_SUBSCRIBE,
+        params=params,
+    )
+    if appended is None:
+        return None
+    if appended.more["new_subscriber"]:  # rare: the person's dialog outlived their subscriber row
+        await connection.execute(_note_profile_statement(appended.contact_id, update.sender))
+    view = appended.message
+    return Received(view, view.conversation_id, appended.contact_id, duplicate=False, owner=appended.owner)
+
+
 async def _message(
     session: AsyncSession,
     bot: TelegramBot,
@@ -123,9 +176,9 @@ async def _message(
     store: FileStore,
     files: Sequence[Downloaded],
 ) -> Received:
-    """The usual case — a known person writing, no files, no deep link — is the inbound pipeline's
-    one-statement append plus the subscriber's upsert; the contact's profile is filled from Telegram
-    when they first subscribe."""
+    """Through the conversations' inbound pipeline, with the files stored, the deep link's payload
+    noted on the contact and a shared phone number kept; the contact's profile is filled from
+    Telegram when they first subscribe."""
     address = telegram_address(bot.id, message.chat_id)
     refs: list[AttachmentRef] = []
     missing: list[str] = []
@@ -136,23 +189,9 @@ async def _message(
         for piece in files:
             stored = await _stored(session, store, bot, contact.id, piece)
             refs.append(stored) if stored is not None else missing.append(f"📎 {piece.file.name}")
-    text = "\n".join([EDIT_MARK + message.text if message.edited else message.text, *missing]).strip()
-    key = f"{address}:{message.message_id}"
-    if message.edited:
-        key += f":edited:{int(message.sent_at.timestamp())}"
     payload = None if message.start is None else message.start.payload
     received = await receive_message(
-        session,
-        InboundMessage(
-            workspace_id=bot.workspace_id,
-            channel=ChannelKind.TELEGRAM,
-            address=address,
-            channel_key=key,
-            text=text,
-            occurred_at=at,
-            attachments=tuple(refs),
-            contact_properties={"telegram_start": payload} if payload else {},
-        ),
+        session, _inbound(bot, message, at=at, refs=refs, missing=missing, payload=payload)
     )
     if await _subscribe(session, bot, message.chat_id, received.contact_id, message, at=at, payload=payload):
         await _note_profile(session, received.contact_id, message.sender)
@@ -161,6 +200,36 @@ async def _message(
             update(Contact).where(Contact.id == received.contact_id).values(phone=message.shared_phone[:40])
         )
     return received
+
+
+def _inbound(
+    bot: TelegramBot,
+    message: ChatMessage,
+    *,
+    at: datetime,
+    refs: Sequence[AttachmentRef],
+    missing: Sequence[str],
+    payload: str | None,
+) -> InboundMessage:
+    """The message for the inbound pipeline: keyed by its chat and message id (an edit by when it
+    was edited), its text cut to what a dialog keeps (Telegram allows a little more)."""
+    address = telegram_address(bot.id, message.chat_id)
+    key = f"{address}:{message.message_id}"
+    if message.edited:
+        key += f":edited:{int(message.sent_at.timestamp())}"
+    text = "\n".join([EDIT_MARK + message.text if message.edited else message.text, *missing]).strip()
+    if len(text) > MAX_TEXT_LENGTH:
+        text = text[: MAX_TEXT_LENGTH - 1] + "…"
+    return InboundMessage(
+        workspace_id=bot.workspace_id,
+        channel=ChannelKind.TELEGRAM,
+        address=address,
+        channel_key=key,
+        text=text,
+        occurred_at=at,
+        attachments=tuple(refs),
+        contact_properties={"telegram_start": payload} if payload else {},
+    )
 
 
 async def _stored(
@@ -180,9 +249,13 @@ async def _stored(
 
 
 async def _note_profile(session: AsyncSession, contact_id: ContactId, sender: TelegramUser) -> None:
+    await session.execute(_note_profile_statement(contact_id, sender))
+
+
+def _note_profile_statement(contact_id: ContactId, sender: TelegramUser) -> UpdateStatement:
     """What Telegram tells about a new subscriber fills what the contact does not know yet."""
     username = {"telegram_username": sender.username} if sender.username else {}
-    await session.execute(
+    return (
         update(Contact)
         .where(Contact.id == contact_id)
         .values(
@@ -205,19 +278,21 @@ async def _subscribe(
 ) -> bool:
     """Whoever writes to the bot is subscribed (again, if they had blocked it and came back); True
     when they are new here."""
-    sender = message.sender
     params = {
         "workspace_id": bot.workspace_id,
         "bot_id": bot.id,
         "chat_id": chat_id,
         "contact_id": contact_id,
         "start_payload": None if payload is None else payload[:64],
-        "username": sender.username,
-        "first_name": sender.first_name[:128],
-        "language_code": sender.language_code,
         "at": at,
+        **_sender(message),
     }
     return bool(await session.scalar(_SUBSCRIBE, params))
+
+
+def _sender(message: ChatMessage | ButtonPress) -> dict[str, object]:
+    sender = message.sender
+    return {"username": sender.username, "first_name": sender.first_name[:128], "language_code": sender.language_code}
 
 
 async def _button_press(

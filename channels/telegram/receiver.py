@@ -1,7 +1,9 @@
 """What happens to one update, from the webhook or from long polling: read it (pure mapping),
 download the files it carries, then in one transaction handle it and let the bot answer; after the
 commit answer the button press (the person's client stops spinning), run the bot's follow-ups and
-kick the outbox so its replies go out at once."""
+kick the outbox so its replies go out at once. The usual update, a subscriber's text into their
+open dialog, is one statement committed on its own; the bot then answers in a transaction of its
+own (should this process die between the two, the bot's sweep answers it)."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from broadcasts.presses import resolve_broadcast_press
 from channels.telegram.client import TELEGRAM_ERRORS, TelegramClients, failure_of
 from channels.telegram.connections import WebhookSecrets
-from channels.telegram.inbound import Downloaded, handle_update
+from channels.telegram.inbound import Downloaded, append_quickly, handle_update
 from channels.telegram.mapping import CallbackButton
 from channels.telegram.models import TelegramBot
 from channels.telegram.updates import ButtonPress, ChatMessage, Ignored, TelegramFile, read_update
@@ -62,6 +64,13 @@ class UpdateReceiver:
             token = self._tokens[bot.token_sealed] = self._parts.box.open(bot.token_sealed)
         client = self._parts.clients.bot(token)
         files = await self._download(client, update) if isinstance(update, ChatMessage) else []
+        async with self._parts.database.autocommit() as connection:
+            quick = await append_quickly(connection, bot, update, files=files, at=self._parts.clock.now())
+        if quick is not None:  # stored and committed: the bot answers in a transaction of its own
+            if quick.owner == "bot":
+                await self._parts.bots.messages_arrived(quick.conversation_id)
+                await self._parts.outbox.deliver_due()
+            return
         answer: BotAnswer | None = None
         async with self._parts.database.transaction() as tx:
             handled = await handle_update(
