@@ -104,7 +104,8 @@ def build_app(
     app.cleanup_ctx.append(_bots_context(background=database is None, ai_in_tasks=in_tasks))
     app.cleanup_ctx.append(_indexer_context(background=database is None))
     app.cleanup_ctx.append(_telegram_context(telegram, pacer, background=database is None))
-    app.on_startup.append(_freeze_startup_objects)  # after the contexts above have started
+    if database is None:  # a server's process: after the contexts above have started
+        app.on_startup.append(_freeze_startup_objects)
     _setup_probes(app)
     setup_admin(app, settings)
     setup_web_widget(app)
