@@ -18,13 +18,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from sqlalchemy import TextClause, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from billing.visitors import visitor_activity
 from channels.base import InboundMessage
 from conversations.events import visitor_message_stored, visitor_topic_sql
 from conversations.views import MessageView, attachment_views, client_id_of
+from core.db import DriverStatement
 from core.ids import ContactId, ConversationId, MessageId
 from core.realtime import notify_payload, notify_sql
 
@@ -32,29 +33,31 @@ from core.realtime import notify_payload, notify_sql
 LAST_SEEN_PRECISION = timedelta(minutes=1)
 
 
-def append_statement(*, guard: str = "true", ctes: str = "", columns: str = "") -> TextClause:
+def append_statement(*, guard: str = "true", ctes: str = "", columns: str = "") -> DriverStatement:
     """The append, and what a channel does in the same statement: `guard` is an SQL condition the
     message is stored under (its bot still connected, say); `ctes` are further statements run on
     the stored message (`stored` and `locked` are in scope: nothing when it was not stored), and
-    `columns` what they give back. Build it once: the compiled statement is cached by its object."""
-    return text(
-        _TEMPLATE.format(
-            guard=guard,
-            ctes=ctes,
-            columns=columns,
-            # The realtime event completed with the ids this statement produces; sent at commit.
-            notify=notify_sql(
-                "event",
-                {
-                    "t,1": visitor_topic_sql("stored.conversation_id"),
-                    "d,conversation_id": "stored.conversation_id",
-                    "d,seq": "stored.seq",
-                    "d,message_id": "stored.id",
-                    "d,message,id": "stored.id",
-                    "d,message,seq": "stored.seq",
-                    "d,message,conversation_id": "stored.conversation_id",
-                },
-            ),
+    `columns` what they give back. Build it once (it is compiled once)."""
+    return DriverStatement(
+        text(
+            _TEMPLATE.format(
+                guard=guard,
+                ctes=ctes,
+                columns=columns,
+                # The realtime event completed with the ids this statement produces; sent at commit.
+                notify=notify_sql(
+                    "event",
+                    {
+                        "t,1": visitor_topic_sql("stored.conversation_id"),
+                        "d,conversation_id": "stored.conversation_id",
+                        "d,seq": "stored.seq",
+                        "d,message_id": "stored.id",
+                        "d,message,id": "stored.id",
+                        "d,message,seq": "stored.seq",
+                        "d,message,conversation_id": "stored.conversation_id",
+                    },
+                ),
+            )
         )
     )
 
@@ -114,7 +117,7 @@ async def append_to_open_conversation(
     inbound: InboundMessage,
     text: str,
     *,
-    statement: TextClause = _APPEND,
+    statement: DriverStatement = _APPEND,
     params: Mapping[str, object] | None = None,
 ) -> Appended | None:
     """The message appended to the contact's open conversation, or None: then nothing was written
@@ -156,8 +159,10 @@ async def append_to_open_conversation(
     )
     event = visitor_message_stored(inbound.workspace_id, message.conversation_id, message.seq, message.for_operator())
     params["event"] = notify_payload(event)
-    row = (await connection.execute(statement, params)).one_or_none()
+    row = await statement.fetch_one(connection, params)
     if row is None:
         return None
-    stored = replace(message, id=MessageId(row.id), conversation_id=ConversationId(row.conversation_id), seq=row.seq)
-    return Appended(contact_id=ContactId(row.contact_id), message=stored, owner=row.owner, more=dict(row._mapping))
+    stored = replace(
+        message, id=MessageId(row["id"]), conversation_id=ConversationId(row["conversation_id"]), seq=row["seq"]
+    )
+    return Appended(contact_id=ContactId(row["contact_id"]), message=stored, owner=row["owner"], more=dict(row))

@@ -37,7 +37,8 @@ EDIT_MARK = "✏️ "
 
 # The subscriber's upsert, built once (an ORM upsert is rebuilt on every call: measurable at
 # hundreds of updates a second). The first start's deep-link payload is kept; xmax is 0 on an
-# inserted row.
+# inserted row. A row with nothing new is left alone (the last activity to the minute, as a
+# contact's `last_seen_at`): no new row version per message.
 _SUBSCRIBER_COLUMNS = """telegram_subscribers AS s (workspace_id, bot_id, chat_id, contact_id, status, start_payload,
     username, first_name, language_code, subscribed_at, last_activity_at)"""
 _SUBSCRIBER_UPSERT = """ON CONFLICT (bot_id, chat_id) DO UPDATE SET
@@ -46,6 +47,10 @@ _SUBSCRIBER_UPSERT = """ON CONFLICT (bot_id, chat_id) DO UPDATE SET
     start_payload = COALESCE(s.start_payload, EXCLUDED.start_payload),
     username = EXCLUDED.username, first_name = EXCLUDED.first_name, language_code = EXCLUDED.language_code,
     last_activity_at = EXCLUDED.last_activity_at
+WHERE s.status <> 'subscribed' OR s.last_activity_at < EXCLUDED.last_activity_at - interval '1 minute'
+    OR (s.start_payload IS NULL AND EXCLUDED.start_payload IS NOT NULL)
+    OR (s.username, s.first_name, s.language_code)
+        IS DISTINCT FROM (EXCLUDED.username, EXCLUDED.first_name, EXCLUDED.language_code)
 RETURNING xmax = 0 AS new_subscriber"""
 _SUBSCRIBE = text(f"""
 INSERT INTO {_SUBSCRIBER_COLUMNS}
