@@ -1,6 +1,7 @@
 """What delivery does (pure): how fast a bot may broadcast, and what becomes of a recipient whose
 send failed: retried (when, and whether it counts as an attempt), given up (failed or blocked, and
-whether the subscriber is unsubscribed), or the whole broadcast paused (the bot's token is dead)."""
+whether the subscriber is unsubscribed; unconfirmed when Telegram may have delivered it), or the
+whole broadcast paused (the bot's token is dead)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ class FailureKind(StrEnum):
     GONE = "gone"  # 400 chat not found
     BOT_REVOKED = "bot_revoked"  # 401/404: the bot's token was revoked
     REJECTED = "rejected"  # any other 4xx: this send will never work
-    UNAVAILABLE = "unavailable"  # 5xx, timeout: later
+    UNAVAILABLE = "unavailable"  # 5xx, no connection: later
+    UNKNOWN = "unknown"  # a timeout, a connection dropped mid-way: maybe delivered, never sent again
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class Retry:
 
 @dataclass(frozen=True)
 class GiveUp:
-    status: RecipientStatus  # failed or blocked
+    status: RecipientStatus  # failed, blocked or unconfirmed
     error: str
     unsubscribe: str | None  # the subscriber's unsubscribed_reason, when they cannot be reached at all
 
@@ -65,6 +67,8 @@ def outcome_of(
             return GiveUp(RecipientStatus.BLOCKED, description, unsubscribe=reason)
         case FailureKind.GONE:
             return GiveUp(RecipientStatus.FAILED, description, unsubscribe="chat-not-found")
+        case FailureKind.UNKNOWN:
+            return GiveUp(RecipientStatus.UNCONFIRMED, description, unsubscribe=None)
         case FailureKind.BOT_REVOKED:
             return PauseBroadcast(f"Telegram rejected the bot's token ({description}); connect the bot again.")
         case FailureKind.UNAVAILABLE if attempts < MAX_ATTEMPTS:

@@ -20,6 +20,7 @@ from broadcasts.models import Broadcast
 from broadcasts.outcomes import FailureKind, send_spacing, sending_rate
 from channels.base import AttachmentRef, DeliveryFailed
 from channels.telegram.client import (
+    OutcomeUnknown,
     RateLimited,
     RecipientBlocked,
     RecipientGone,
@@ -111,6 +112,8 @@ def failure_kind(failure: TelegramFailure) -> FailureKind:
             return FailureKind.GONE
         case TokenRejected():
             return FailureKind.BOT_REVOKED
+        case OutcomeUnknown():
+            return FailureKind.UNKNOWN
         case TelegramUnavailable():
             return FailureKind.UNAVAILABLE
     return FailureKind.UNAVAILABLE if failure.retryable else FailureKind.REJECTED

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from channels.base import AttachmentRef, Capabilities, ChannelKind, DeliveryFailed, DeliveryReceipt, OutboundMessage
 from channels.telegram.client import (
+    OutcomeUnknown,
     RateLimited,
     RecipientBlocked,
     RecipientGone,
@@ -122,5 +123,10 @@ class TelegramChannel:
             case TokenRejected():
                 return DeliveryFailed(
                     "Telegram rejected the bot's token; connect the bot again on the Channels page.", retryable=False
+                )
+            case OutcomeUnknown():  # sent again by itself it might arrive twice: the operator decides
+                return DeliveryFailed(
+                    "Telegram did not answer; the message may have arrived. Retry if the person did not get it.",
+                    retryable=False,
                 )
         return DeliveryFailed("Telegram: {reason}", retryable=failure.retryable, reason=failure.description)

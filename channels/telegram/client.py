@@ -23,6 +23,7 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 from aiogram.utils.token import TokenValidationError
+from aiohttp import ClientConnectorError
 
 REQUEST_TIMEOUT_SECONDS = 20.0
 # What a Bot API call can raise: aiogram's errors, a malformed token, the network (timeouts included).
@@ -70,9 +71,14 @@ class RequestRejected(TelegramFailure):
 
 
 class TelegramUnavailable(TelegramFailure):
-    """5xx, a timeout, a broken connection or an answer that is not the Bot API's: try again later."""
+    """5xx, no connection, or an answer that is not the Bot API's: try again later."""
 
     retryable = True
+
+
+class OutcomeUnknown(TelegramUnavailable):
+    """The request went out and no answer came back (a timeout, a connection dropped mid-way): Telegram
+    may have carried it out. A read may simply be asked again; a send asked again may arrive twice."""
 
 
 def failure_of(error: Exception) -> TelegramFailure:
@@ -93,11 +99,15 @@ def failure_of(error: Exception) -> TelegramFailure:
             return RecipientGone(description)
         case TelegramBadRequest() | TelegramEntityTooLarge():
             return RequestRejected(description)
+        case TelegramNetworkError() if not isinstance(error.__cause__, ClientConnectorError):
+            return OutcomeUnknown(description)  # aiogram raises it `from` the network's own error
         case TelegramServerError() | RestartingTelegram() | TelegramNetworkError() | ClientDecodeError():
             return TelegramUnavailable(description)
         case TelegramAPIError():  # a status aiogram does not classify (409 and the like)
             return RequestRejected(description)
-        case TimeoutError() | OSError():
+        case TimeoutError():
+            return OutcomeUnknown(description)
+        case OSError():
             return TelegramUnavailable(description)
     raise error
 

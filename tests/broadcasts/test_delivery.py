@@ -279,3 +279,26 @@ async def test_a_dead_workers_claims_are_sent_again_unless_they_were_in_flight(
     assert telegram.count_by_chat() == Counter(dict.fromkeys(world.chats[1:], 1))
     assert await recipient_statuses(committed_db, world.broadcast_id) == Counter(sent=3, unconfirmed=1)
     assert await wait_for_status(committed_db, world.broadcast_id, "finished") == "finished"
+
+
+async def test_a_send_that_timed_out_is_unconfirmed_and_never_sent_again(
+    committed_db: Database, telegram: FakeTelegram, files: LocalFileStore
+) -> None:
+    world = await seeded(committed_db, telegram, 2)
+    impatient = TelegramClients(telegram.base_url, timeout=0.3)
+    runner = make_runner(committed_db, impatient, files)
+    try:
+        telegram.delay(1.0)  # Telegram takes the sends, and answers after the client gave up
+        await runner.deliver_once()
+        telegram.delay(0)
+        assert await wait_for_status(committed_db, world.broadcast_id, "finished") == "finished"
+        for _ in range(3):
+            await runner.deliver_once()
+    finally:
+        await impatient.close()
+    assert await recipient_statuses(committed_db, world.broadcast_id) == Counter(unconfirmed=2)
+    for _ in range(100):  # the late sends land
+        if telegram.count_by_chat() == Counter(dict.fromkeys(world.chats, 1)):
+            break
+        await asyncio.sleep(0.02)
+    assert telegram.count_by_chat() == Counter(dict.fromkeys(world.chats, 1))

@@ -47,6 +47,11 @@ def test_a_transient_failure_backs_off_until_the_last_attempt() -> None:
     assert last == GiveUp(RecipientStatus.FAILED, "502", unsubscribe=None)
 
 
+def test_a_send_telegram_may_have_carried_out_is_unconfirmed_at_the_first_attempt() -> None:
+    timed_out = outcome_of(FailureKind.UNKNOWN, "Request timeout error", retry_after=None, attempts=1, now=NOW)
+    assert timed_out == GiveUp(RecipientStatus.UNCONFIRMED, "Request timeout error", unsubscribe=None)
+
+
 def test_a_revoked_token_pauses_and_a_bad_request_fails_the_one() -> None:
     assert isinstance(outcome_of(FailureKind.BOT_REVOKED, "401", retry_after=None, attempts=1, now=NOW), PauseBroadcast)
     assert outcome_of(FailureKind.REJECTED, "400", retry_after=None, attempts=1, now=NOW) == GiveUp(
