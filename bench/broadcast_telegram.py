@@ -1,6 +1,6 @@
 """A Telegram broadcast to 10,000 subscribers through the fake Bot API enforcing Telegram's free
 limits (30 messages/s per bot, 1/s per chat; 429 with retry_after above them), sent by a real
-`python -m broadcasts.worker` process on embedded PostgreSQL. Figures: the sustained rate as a
+`firstline worker` process on embedded PostgreSQL. Figures: the sustained rate as a
 fraction of the limit (target >= 0.95), the p50/p99/max gap between consecutive sends (the fake's
 acceptance times), flood refusals, duplicates and losses (target 0/0); then the same with the worker
 killed (SIGKILL) half way and started again, counting the sends left unconfirmed by the kill.
@@ -62,6 +62,7 @@ class Run:
     refusals: int
     unconfirmed: int = 0
     downtime: float = 0.0  # seconds from the kill to the first send after it
+    refused: tuple[tuple[float, str], ...] = ()  # flood refusals: seconds after the first send, limit
 
     @property
     def rate(self) -> float:
@@ -154,7 +155,7 @@ async def _worker_run(database: Database, seeded: Seeded, children: Children, sc
             "FIRSTLINE_DATA_DIR": str(scratch / "data"),
             "FIRSTLINE_LOG_LEVEL": "WARNING",
         }
-        command = [sys.executable, "-m", "broadcasts.worker"]
+        command = [str(Path(sys.executable).with_name("firstline")), "worker"]
         log = scratch / f"worker-{broadcast_id}.log"
         worker = children.start(command, env=env, log=log)
         downtime = 0.0
@@ -223,7 +224,13 @@ async def _count(database: Database, broadcast_id: BroadcastId, status: str) -> 
 
 def _run(label: str, fake: FakeTelegram, *, unconfirmed: int = 0, downtime: float = 0.0) -> Run:
     return Run(
-        label, [sent.at for sent in fake.sent], dict(fake.count_by_chat()), fake.flood_refusals, unconfirmed, downtime
+        label,
+        [sent.at for sent in fake.sent],
+        dict(fake.count_by_chat()),
+        fake.flood_refusals,
+        unconfirmed,
+        downtime,
+        tuple((at - fake.sent[0].at, limit) for at, _, limit in fake.refused),
     )
 
 
@@ -249,6 +256,11 @@ def _report(runs: Sequence[Run], subscribers: int) -> None:
         if run.downtime:
             print(f"; unconfirmed at the kill {run.unconfirmed}; restart took {run.downtime:.1f} s", end="")
         print()
+        if run.refused:
+            print(
+                "    refusals (s after the first send, limit): "
+                + ", ".join(f"{at:.1f} {limit}" for at, limit in run.refused)
+            )
     fraction = runs[1].rate / FREE_PER_SECOND
     clean = all(
         sum(count - 1 for count in run.received.values() if count > 1) == 0 and len(run.received) == subscribers

@@ -41,6 +41,8 @@ from core.errors import InvalidInput, NotFound
 from core.files import FileStore
 from core.ids import BroadcastId, TelegramBotId, TelegramSubscriberId, WorkspaceId
 
+MAX_FILE_IDS = 1000  # broadcast images whose Telegram copies a process remembers
+
 
 @dataclass(frozen=True)
 class BotLine:
@@ -139,6 +141,8 @@ class BroadcastSender:
         # marker (broadcasts.delivery), so after that wait it gets a pacer that never sleeps.
         self._no_wait = SendPacer(sleep=_turn_taken)
         self._last_left: dict[TelegramBotId, float] = {}
+        # The image of a broadcast is uploaded once per bot and process; later sends name Telegram's copy.
+        self._file_ids: dict[tuple[TelegramBotId, BroadcastId], str] = {}
 
     async def wait_turn(self, line: BotLine, chat_id: int) -> None:
         await self._pacer.wait_turn(line.bot_id, chat_id, line.rate)
@@ -193,8 +197,15 @@ class BroadcastSender:
         return message_id
 
     async def _send(self, line: BotLine, chat_id: int, content: Content, pacer: SendPacer) -> int:
-        async def read_image(_: AttachmentRef) -> bytes:
-            return content.image or b""
+        copy = (line.bot_id, content.broadcast_id)
+
+        async def read_image(_: AttachmentRef) -> bytes | str:
+            return self._file_ids.get(copy) or content.image or b""
+
+        def uploaded(_: AttachmentRef, file_id: str) -> None:
+            if len(self._file_ids) >= MAX_FILE_IDS:
+                self._file_ids.clear()
+            self._file_ids[copy] = file_id
 
         try:
             sent = await send_planned(
@@ -206,6 +217,7 @@ class BroadcastSender:
                 per_second=line.rate,
                 read_file=read_image,
                 allow_paid_broadcast=line.paid,
+                uploaded=uploaded,
             )
         except TelegramFailure as failure:
             if isinstance(failure, RateLimited):

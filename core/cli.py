@@ -1,4 +1,4 @@
-"""The `firstline` command: serve, demo, migrate, create-operator, create-api-key. Every failure
+"""The `firstline` command: serve, demo, worker, migrate, create-operator, create-api-key. Every failure
 ends in one readable line on stderr and a non-zero exit, never a traceback wall."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         settings = load_settings()
         # Servers log what they do; one-shot commands stay quiet unless something goes wrong.
-        quiet = args.command not in (_serve, _demo)
+        quiet = args.command not in (_serve, _demo, _worker)
         configure_logging("WARNING" if quiet else settings.log_level, settings.log_format)
         args.command(settings, args)
     except (StartupError, DomainError) as error:
@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     for command in (serve, demo):
         command.add_argument("--host", help="listen address (default FIRSTLINE_HOST or 127.0.0.1)")
         command.add_argument("--port", type=int, help="listen port (default FIRSTLINE_PORT or 8080)")
+    worker = commands.add_parser("worker", help="send broadcasts and run their scheduler, without the web app")
+    worker.set_defaults(command=_worker)
     commands.add_parser("migrate", help="apply database migrations and exit").set_defaults(command=_migrate)
     operator = commands.add_parser("create-operator", help="create an operator (or add one to a workspace)")
     operator.add_argument("--email", required=True)
@@ -107,6 +109,14 @@ def _run_server(settings: Settings, args: argparse.Namespace, *, demo: bool) -> 
         finally:
             # A second Ctrl-C must not cut short the database shutdown that follows.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> None:
+    from broadcasts.worker import run_worker  # Imported here, as the app is: aiogram takes seconds to load.
+
+    with running_database(with_secret_key(settings)) as ready:
+        asyncio.run(prepare_database(ready))
+        asyncio.run(run_worker(ready))
 
 
 async def _ensure_demo(settings: Settings) -> list[str]:

@@ -33,10 +33,10 @@ START_SECONDS = 90
 
 @contextmanager
 def worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """`python -m broadcasts.worker`, its output in `log`; killed (if still running) at the end."""
+    """`firstline worker`, its output in `log`; killed (if still running) at the end."""
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "broadcasts.worker"],
+            [str(Path(sys.executable).with_name("firstline")), "worker"],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=output,

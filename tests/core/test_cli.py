@@ -164,6 +164,13 @@ async def test_unreachable_database_url_fails_fast_in_one_line(cli_env: dict[str
     assert result.seconds < CONNECT_TIMEOUT_SECONDS, "a refused connection must not wait for the connect timeout"
 
 
+async def test_the_worker_fails_in_one_line_too(cli_env: dict[str, str]) -> None:
+    result = await firstline({**cli_env, "DATABASE_URL": "postgresql://u:p@127.0.0.1:1/db"}, "worker")
+
+    assert result.stderr.strip().splitlines() == [result.error_line()]
+    assert result.error_line().startswith("firstline: error: cannot connect to PostgreSQL at 127.0.0.1:1/db")
+
+
 async def test_database_without_pgvector_is_refused_in_one_line(
     cli_env: dict[str, str], server_without_pgvector: int
 ) -> None:

@@ -222,6 +222,7 @@ class TelegramWorld:
         self.callback_answers: list[CallbackAnswer] = []
         self.webhook_pushes: list[WebhookPush] = []
         self.flood_refusals = 0
+        self.refused: list[tuple[float, int, str]] = []  # (time.monotonic(), chat, "bot" or "chat" limit)
         self.closing = asyncio.Event()
         self._bot_sends: dict[int, deque[float]] = {}
         self._chat_sends: dict[tuple[int, int], deque[float]] = {}
@@ -306,13 +307,14 @@ class TelegramWorld:
         bot_sends = self._bot_sends.setdefault(bot.id, deque())
         chat_sends = self._chat_sends.setdefault((bot.id, chat_id), deque())
         waits = [
-            wait
-            for sends, rate in ((bot_sends, self.global_rate), (chat_sends, self.per_chat_rate))
+            (wait, limit)
+            for sends, rate, limit in ((bot_sends, self.global_rate, "bot"), (chat_sends, self.per_chat_rate, "chat"))
             if (wait := self._wait(sends, rate, now)) is not None
         ]
         if waits:
             self.flood_refusals += 1
-            retry_after = max(1, math.ceil(max(waits)))
+            self.refused.append((now, chat_id, max(waits)[1]))
+            retry_after = max(1, math.ceil(max(waits)[0]))
             raise ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
         bot_sends.append(now)
         chat_sends.append(now)
