@@ -140,7 +140,8 @@ class BroadcastSender:
         # `send_planned` waits its turn itself; delivery must wait *before* committing the in-flight
         # marker (broadcasts.delivery), so after that wait it gets a pacer that never sleeps.
         self._no_wait = SendPacer(sleep=_turn_taken)
-        self._last_left: dict[TelegramBotId, float] = {}
+        self._last_slot: dict[TelegramBotId, float] = {}  # when the last send to take a slot may leave
+        self._last_left: dict[TelegramBotId, float] = {}  # when the last send actually left
         # The image of a broadcast is uploaded once per bot and process; later sends name Telegram's copy.
         self._file_ids: dict[tuple[TelegramBotId, BroadcastId], str] = {}
 
@@ -150,12 +151,19 @@ class BroadcastSender:
     async def send_after_turn(self, line: BotLine, chat_id: int, content: Content) -> int:
         """The Telegram message id; raises SendFailed (a 429 holds the bot in the shared pacer).
         Sends whose turns came on time but whose in-flight commits took different times are
-        spaced again here, so none leaves closer to the one before than `line.spacing`."""
+        spaced again here: each takes the next slot in order, and once its slot has come it still
+        waits until `line.spacing` after the send before it actually left — lanes that wake late
+        together (the event loop was busy) never leave in a bunch that would crowd Telegram's
+        one-second window."""
         now = time.monotonic()
-        leaves = max(now, self._last_left.get(line.bot_id, 0.0) + line.spacing)
-        self._last_left[line.bot_id] = leaves
-        if leaves > now:
-            await asyncio.sleep(leaves - now)
+        slot = max(now, self._last_slot.get(line.bot_id, 0.0) + line.spacing)
+        self._last_slot[line.bot_id] = slot
+        if slot > now:
+            await asyncio.sleep(slot - now)
+        # Waiting for a moment, not for an event:
+        while (wait := self._last_left.get(line.bot_id, 0.0) + line.spacing - time.monotonic()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(wait)
+        self._last_left[line.bot_id] = time.monotonic()
         return await self._send(line, chat_id, content, self._no_wait)
 
     async def send_test(self, actor: Actor, broadcast_id: BroadcastId, subscriber_id: TelegramSubscriberId) -> int:
