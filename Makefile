@@ -3,7 +3,7 @@
 # fresh machine needs only Python 3.11+.
 UV ?= $(or $(shell command -v uv 2>/dev/null),python3 -m uv)
 PACKAGES := core accounts admin billing bots broadcasts channels conversations flows knowledge_base
-BABEL_KEYWORDS := -k N_ -k InvalidInput -k InvalidJson -k Conflict -k AlreadyTaken -k NotFound -k Forbidden -k CsrfFailed \
+BABEL_KEYWORDS := -k N_ -k Phrase -k InvalidInput -k InvalidJson -k Conflict -k AlreadyTaken -k NotFound -k Forbidden -k CsrfFailed \
 	-k Unauthenticated -k RateLimited -k QuotaExceeded -k DomainError -k UnsupportedType -k PayloadTooLarge \
 	-k DeliveryFailed -k OriginNotAllowed -k IdentityInvalid
 

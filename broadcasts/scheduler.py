@@ -21,7 +21,9 @@ from core.ids import BroadcastId
 
 log = logging.getLogger(__name__)
 
-SYNC_SECONDS = 30.0
+# A broadcast scheduled for sooner than the next sync is picked up by it: at most this late. A sync
+# is two small queries, by the leader only.
+SYNC_SECONDS = 5.0
 RETRY_SECONDS = 5.0
 _JOB_PREFIX = "broadcast:"
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from core.errors import InvalidInput
+from core.errors import InvalidInput, Phrase
 from core.ids import TagId
 
 MAX_TAGS = 50
@@ -61,21 +61,21 @@ def segment_json(segment: Segment) -> dict[str, object]:
     return data
 
 
-def describe_segment(segment: Segment) -> str:
+def describe_segment(segment: Segment) -> Phrase:
     """The conditions in words, for messages like "Nobody matches this audience: …"."""
     if segment.is_everyone:
-        return "every subscriber of the bot"
-    parts = []
+        return Phrase("every subscriber of the bot")
+    parts: list[Phrase | str] = []
     if segment.tag_ids:
-        parts.append(f"with any of {len(segment.tag_ids)} chosen tags")
+        parts.append(Phrase("with any of the chosen tags ({count})", count=len(segment.tag_ids)))
     parts += [f"{name} = {value}" for name, value in segment.properties]
     if segment.subscribed_since is not None:
-        parts.append(f"subscribed since {segment.subscribed_since.isoformat()}")
+        parts.append(Phrase("subscribed since {date}", date=segment.subscribed_since.isoformat()))
     if segment.active_within_days is not None:
-        parts.append(f"active in the last {segment.active_within_days} days")
+        parts.append(Phrase("active in the last {days} days", days=segment.active_within_days))
     if segment.last_active_before is not None:
-        parts.append(f"not active since {segment.last_active_before.isoformat()}")
-    return "subscribers " + ", ".join(parts)
+        parts.append(Phrase("not active since {date}", date=segment.last_active_before.isoformat()))
+    return Phrase("subscribers {conditions}", conditions=tuple(parts))
 
 
 def _tag_ids(value: object) -> tuple[TagId, ...]:

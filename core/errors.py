@@ -44,7 +44,38 @@ class DomainError(Exception):
         return self.template.format(**self.params)
 
     def translated(self, gettext: Callable[[str], str]) -> str:
-        return gettext(self.template).format(**self.params)
+        return gettext(self.template).format(**_translated_params(self.params, gettext))
+
+
+class Phrase:
+    """A piece of a message that is translated with it: an English template with `{name}`
+    placeholders filled from `params`, which may be phrases too, or tuples of them (listed, comma
+    separated). The catalog extracts the first argument, as for errors."""
+
+    def __init__(self, template: str, /, **params: object) -> None:
+        self.template = template
+        self.params: Mapping[str, object] = params
+
+    def translated(self, gettext: Callable[[str], str]) -> str:
+        return gettext(self.template).format(**_translated_params(self.params, gettext))
+
+    def __str__(self) -> str:
+        return self.translated(str)
+
+    def __repr__(self) -> str:
+        return f"Phrase({str(self)!r})"
+
+
+def _translated_params(params: Mapping[str, object], gettext: Callable[[str], str]) -> dict[str, object]:
+    return {name: _translated(value, gettext) for name, value in params.items()}
+
+
+def _translated(value: object, gettext: Callable[[str], str]) -> object:
+    if isinstance(value, Phrase):
+        return value.translated(gettext)
+    if isinstance(value, tuple) and value and all(isinstance(part, Phrase | str) for part in value):
+        return ", ".join(str(_translated(part, gettext)) for part in value)
+    return value
 
 
 class NotFound(DomainError):

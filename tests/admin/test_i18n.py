@@ -23,6 +23,7 @@ KEYWORDS = {
         name: None
         for name in (
             "InvalidInput",
+            "Phrase",
             "InvalidJson",
             "Conflict",
             "AlreadyTaken",

@@ -6,6 +6,7 @@ import pytest
 
 from broadcasts.segments import Segment, describe_segment, parse_segment, segment_json
 from core.errors import InvalidInput
+from core.i18n import load_catalogs
 from core.ids import TagId
 
 
@@ -30,10 +31,16 @@ def test_a_segment_round_trips_through_its_json_form() -> None:
     assert segment_json(Segment()) == {}
 
 
-def test_the_segment_in_words() -> None:
-    assert describe_segment(Segment()) == "every subscriber of the bot"
+def test_the_segment_in_words_in_either_language() -> None:
+    assert str(describe_segment(Segment())) == "every subscriber of the bot"
     words = describe_segment(parse_segment({"tag_ids": [1, 2], "properties": {"plan": "pro"}, "active_within_days": 7}))
-    assert words == "subscribers with any of 2 chosen tags, plan = pro, active in the last 7 days"
+    assert str(words) == "subscribers with any of the chosen tags (2), plan = pro, active in the last 7 days"
+    russian = load_catalogs()["ru"].gettext
+    refusal = InvalidInput("Nobody matches this audience: {audience}.", audience=words)
+    assert refusal.translated(russian) == (
+        "Под эту аудиторию никто не подходит: подписчики с любым из выбранных тегов (2), plan = pro, "
+        "активные за последние дни: 7."
+    )
 
 
 @pytest.mark.parametrize(
