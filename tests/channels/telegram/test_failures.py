@@ -12,20 +12,18 @@ from pathlib import Path
 
 import pytest
 from aiogram.exceptions import AiogramError
-from sqlalchemy import select
 
-from accounts.workspaces import create_workspace
 from channels.base import ChannelKind, DeliveryFailed, OutboundMessage
 from channels.telegram.adapter import TelegramChannel
 from channels.telegram.client import OutcomeUnknown, TelegramClients, TelegramUnavailable, failure_of
 from channels.telegram.inbound import telegram_address
-from channels.telegram.models import WEBHOOK, TelegramBot
 from channels.telegram.pacing import SendPacer
 from core.clock import SystemClock
 from core.db import Database
 from core.files import LocalFileStore
 from core.ids import ConversationId, MessageId
-from tests.bots import BOX
+from tests.broadcasts.seed import BOX, make_bot
+from tests.factories import make_workspace
 from tests.fakes.telegram_server import FakeTelegram
 
 TOKEN = "888:failures-token"
@@ -85,18 +83,8 @@ async def test_a_timeout_may_have_been_carried_out_and_no_connection_was_not(tg:
 
 async def test_a_reply_that_timed_out_is_failed_for_the_operator_not_sent_twice(db: Database, tg: FakeTelegram) -> None:
     async with db.transaction() as tx:
-        workspace = await create_workspace(tx.session, slug="failures", name="Failures", admin_id=None)
-        bot = TelegramBot(
-            workspace_id=workspace.id,
-            connection_id="failures-connection",
-            telegram_id=888,
-            username="failures_bot",
-            name="Failures",
-            token_sealed=BOX.seal(TOKEN),
-            mode=WEBHOOK,
-        )
-        tx.session.add(bot)
-    bot_id = await _bot_id(db)
+        workspace = await make_workspace(tx.session)
+        bot = await make_bot(tx.session, workspace.id, token=TOKEN)
     clients = TelegramClients(tg.base_url, timeout=TIMEOUT)
     channel = TelegramChannel(db, clients, BOX, LocalFileStore(Path("/nonexistent")), SendPacer(), SystemClock())
     reply = OutboundMessage(
@@ -104,7 +92,7 @@ async def test_a_reply_that_timed_out_is_failed_for_the_operator_not_sent_twice(
         conversation_id=ConversationId(1),
         message_id=MessageId(1),
         channel=ChannelKind.TELEGRAM,
-        address=telegram_address(bot_id, CHAT),
+        address=telegram_address(bot.id, CHAT),
         text="Your order left the warehouse today.",
     )
     try:
@@ -117,10 +105,3 @@ async def test_a_reply_that_timed_out_is_failed_for_the_operator_not_sent_twice(
     assert "may have arrived" in str(failed.value)
     await _arrived(tg, 1)
     assert [sent.text for sent in tg.sent_to(CHAT)] == ["Your order left the warehouse today."]
-
-
-async def _bot_id(db: Database) -> int:
-    async with db.transaction() as tx:
-        found = await tx.session.scalar(select(TelegramBot.id))
-    assert found is not None
-    return found

@@ -16,9 +16,8 @@ import aiohttp
 import pytest
 from sqlalchemy import select, update
 
-from accounts.workspaces import create_workspace
 from channels.telegram.client import TelegramClients
-from channels.telegram.models import UNSUBSCRIBED, WEBHOOK, TelegramBot, TelegramSubscriber, TelegramUpdate
+from channels.telegram.models import UNSUBSCRIBED, TelegramBot, TelegramSubscriber, TelegramUpdate
 from channels.telegram.receiver import Parts, UpdateReceiver
 from conversations.limits import MAX_TEXT_LENGTH
 from conversations.models import Conversation, Message
@@ -26,26 +25,17 @@ from conversations.outbox import Outbox
 from core.clock import FrozenClock
 from core.db import Database
 from core.files import LocalFileStore
-from tests.bots import BOX, bot_service
+from tests.bots import bot_service
+from tests.broadcasts.seed import BOX, make_bot
+from tests.factories import make_workspace
 
 CHAT = 5151
 AT = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
-async def _bot(db: Database, slug: str = "inbound") -> TelegramBot:
+async def _bot(db: Database) -> TelegramBot:
     async with db.transaction() as tx:
-        workspace = await create_workspace(tx.session, slug=slug, name="Inbound", admin_id=None)
-        bot = TelegramBot(
-            workspace_id=workspace.id,
-            connection_id=f"{slug}-connection",
-            telegram_id=515,
-            username="inbound_bot",
-            name="Inbound",
-            token_sealed=BOX.seal("515:inbound"),
-            mode=WEBHOOK,
-        )
-        tx.session.add(bot)
-    return bot
+        return await make_bot(tx.session, (await make_workspace(tx.session)).id, token="515:inbound")
 
 
 def _says(update_id: int, text: str, *, username: str = "kate") -> dict[str, object]:
@@ -168,7 +158,7 @@ async def test_a_text_longer_than_a_dialog_keeps_is_cut_not_refused(db: Database
 
 
 async def test_two_processes_receiving_one_update_store_it_once(committed_db: Database) -> None:
-    bot = await _bot(committed_db, "inbound-race")
+    bot = await _bot(committed_db)
     async with _receiver(committed_db) as one, _receiver(committed_db) as other:
         await one(bot, _says(1, "Hello"), AT)
         for update_id in range(2, 22):
