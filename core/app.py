@@ -4,8 +4,8 @@ together and gives each resource a cleanup context. Nothing runs at import time.
 from __future__ import annotations
 
 import asyncio
-import gc
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 
