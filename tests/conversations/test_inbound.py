@@ -4,6 +4,7 @@ stay gapless, the visitor is metered once, and a closed dialog reopens."""
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from accounts.models import Workspace
@@ -71,6 +72,21 @@ async def test_the_same_message_raced_through_many_connections_is_stored_once(co
     assert sorted(result.duplicate for result in results) == [False] + [True] * 7
     assert len({result.message.id for result in results}) == 1
     assert await seqs_of(committed_db, results[0].conversation_id) == [1, 2]
+
+
+async def test_a_message_taken_in_a_transaction_that_rolls_back_is_not_kept(committed_db: Database) -> None:
+    """The one-statement path runs in the caller's transaction, even as its first statement."""
+    workspace = await new_workspace(committed_db)
+    opening = await receive(committed_db, inbound(workspace, "opening"))
+
+    async def taken_then_failed() -> None:
+        async with committed_db.transaction() as tx:
+            await receive_message(tx.session, inbound(workspace, "undone"))
+            raise RuntimeError("the caller's work after it failed")
+
+    with pytest.raises(RuntimeError):
+        await taken_then_failed()
+    assert await seqs_of(committed_db, opening.conversation_id) == [1]
 
 
 async def test_concurrent_messages_of_one_visitor_get_gapless_numbers_and_one_conversation(
