@@ -61,16 +61,16 @@ def main() -> None:
                 url = server.url("firstline")
                 asyncio.run(_seed(url))
                 process, base = serve_firstline(children, _child_environment(scratch), scratch, url, SECRET_KEY)
-                server = psutil.Process(process.pid)
-                started_cpu = _cpu_seconds(server)
+                serving = psutil.Process(process.pid)
+                started_cpu = _cpu_seconds(serving)
                 baseline_rate, baseline, answered = asyncio.run(_load(base, args.seconds, _health))
-                baseline_cpu = _cpu_seconds(server)
+                baseline_cpu = _cpu_seconds(serving)
                 began = time.perf_counter()
                 asyncio.run(_resend(base, range(1, PEOPLE + 1)))  # each person's first message
                 first_rate = PEOPLE / (time.perf_counter() - began)
-                first_cpu = _cpu_seconds(server) - baseline_cpu
+                first_cpu = _cpu_seconds(serving) - baseline_cpu
                 rate, latencies, sent = asyncio.run(_load(base, args.seconds, _webhook, first=PEOPLE + 1))
-                update_cpu = _cpu_seconds(server) - baseline_cpu - first_cpu
+                update_cpu = _cpu_seconds(serving) - baseline_cpu - first_cpu
                 baseline_cpu -= started_cpu
                 sent += PEOPLE
                 stored_first = asyncio.run(_stored(url))
