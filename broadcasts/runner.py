@@ -35,13 +35,8 @@ from broadcasts.outcomes import batch_size, lanes_for, outcome_of
 from broadcasts.scheduler import SYNC_SECONDS, BroadcastScheduler
 from broadcasts.sender import BotLine, BroadcastSender, Content, SendFailed, load_bot_line, load_content
 from broadcasts.states import BroadcastStatus, RecipientStatus
-from channels.telegram.client import TelegramClients
-from channels.telegram.pacing import SendPacer
-from core.clock import Clock
-from core.crypto import SecretBox
-from core.db import Database
+from channels.telegram.sending import SendingParts
 from core.errors import InvalidInput
-from core.files import FileStore
 from core.ids import BroadcastId, TelegramBotId
 
 log = logging.getLogger(__name__)
@@ -54,26 +49,17 @@ BOT_GONE = "The bot was disconnected; connect it again and resume."
 
 class BroadcastRunner:
     def __init__(
-        self,
-        database: Database,
-        clients: TelegramClients,
-        box: SecretBox,
-        files: FileStore,
-        pacer: SendPacer,
-        clock: Clock,
-        *,
-        poll: float = POLL_SECONDS,
-        schedule_interval: float = SYNC_SECONDS,
+        self, parts: SendingParts, *, poll: float = POLL_SECONDS, schedule_interval: float = SYNC_SECONDS
     ) -> None:
-        self._database, self._box, self._files, self._clock = database, box, files, clock
-        self.sender = BroadcastSender(database, clients, box, files, pacer, clock)
-        self.scheduler = BroadcastScheduler(database, clock, interval=schedule_interval)
+        self._parts = parts
+        self.sender = BroadcastSender(parts)
+        self.scheduler = BroadcastScheduler(parts.database, parts.clock, interval=schedule_interval)
         self._poll = poll
         self._stopping = asyncio.Event()
         self._stopped = asyncio.Event()
         self._running = False
         # One connection shared by everything (tests): one send at a time, or savepoints would interleave.
-        self._max_lanes = None if database.engine is not None else 1
+        self._max_lanes = None if parts.database.engine is not None else 1
 
     async def run(self) -> None:
         """Deliver and schedule until `close()` (or cancellation)."""
@@ -105,24 +91,24 @@ class BroadcastRunner:
     async def deliver_once(self) -> int:
         """One pass over the bots with work, one at a time; the messages sent."""
         sent = 0
-        async with self._database.transaction() as tx:
-            await finish_done(tx.session, now=self._clock.now())
-            bots = await bots_with_work(tx.session, now=self._clock.now())
+        async with self._parts.database.transaction() as tx:
+            await finish_done(tx.session, now=self._parts.clock.now())
+            bots = await bots_with_work(tx.session, now=self._parts.clock.now())
         for bot_id in bots:
             if self._stopping.is_set():
                 break
-            async with advisory_lock(self._database, bot_lock(bot_id)) as held:
+            async with advisory_lock(self._parts.database, bot_lock(bot_id)) as held:
                 if held is not None:  # else another process is sending through this bot
                     sent += await self._work_bot(bot_id, held)
-        async with self._database.transaction() as tx:
-            await finish_done(tx.session, now=self._clock.now())
+        async with self._parts.database.transaction() as tx:
+            await finish_done(tx.session, now=self._parts.clock.now())
         return sent
 
     async def _work_bot(self, bot_id: TelegramBotId, held: HeldLock) -> int:
-        async with self._database.transaction() as tx:
-            now = self._clock.now()
+        async with self._parts.database.transaction() as tx:
+            now = self._parts.clock.now()
             recovered = await recover_orphans(tx.session, bot_id, now=now, expired_only=not held.exclusive)
-            line = await load_bot_line(tx.session, self._box, bot_id)
+            line = await load_bot_line(tx.session, self._parts.box, bot_id)
             if line is None:
                 await pause_bot_broadcasts(tx.session, bot_id, error=BOT_GONE, now=now)
         if recovered:
@@ -133,9 +119,9 @@ class BroadcastRunner:
         contents: dict[BroadcastId, Content | None] = {}
         while not self._stopping.is_set() and time.monotonic() < deadline and await held.still_held():
             token = secrets.randbits(63)
-            async with self._database.transaction() as tx:
+            async with self._parts.database.transaction() as tx:
                 claimed = await claim_due(
-                    tx.session, bot_id, now=self._clock.now(), batch=batch_size(line.rate), token=token
+                    tx.session, bot_id, now=self._parts.clock.now(), batch=batch_size(line.rate), token=token
                 )
             if not claimed:
                 break
@@ -163,31 +149,31 @@ class BroadcastRunner:
                     group.create_task(lane())
         finally:
             if waiting:  # stopping: whatever was claimed and not begun goes back
-                async with self._database.transaction() as tx:
+                async with self._parts.database.transaction() as tx:
                     await release_token(tx.session, token)
         return sent
 
     async def _deliver(self, line: BotLine, item: Claimed, content: Content) -> int:
         """One recipient: wait for the pace, commit in flight, send, commit the outcome. 1 if sent."""
         await self.sender.wait_turn(line, item.chat_id)
-        async with self._database.transaction() as tx:
-            attempts = await mark_in_flight(tx.session, item, now=self._clock.now())
+        async with self._parts.database.transaction() as tx:
+            attempts = await mark_in_flight(tx.session, item, now=self._parts.clock.now())
         if attempts is None:  # paused, cancelled or taken over meanwhile: not ours to send
             return 0
         try:
             message_id = await self.sender.send_after_turn(line, item.chat_id, content)
         except SendFailed as failure:
-            now = self._clock.now()
+            now = self._parts.clock.now()
             outcome = outcome_of(
                 failure.kind, failure.description, retry_after=failure.retry_after, attempts=attempts, now=now
             )
-            async with self._database.transaction() as tx:
+            async with self._parts.database.transaction() as tx:
                 # A dead token pauses the broadcast and gives its claimed rows back: the lanes then
                 # find the rest no longer theirs.
                 await record_failure(tx.session, item, outcome, bot_id=line.bot_id, now=now)
             return 0
-        async with self._database.transaction() as tx:
-            await record_sent(tx.session, item, message_id, now=self._clock.now())
+        async with self._parts.database.transaction() as tx:
+            await record_sent(tx.session, item, message_id, now=self._parts.clock.now())
         return 1
 
     async def _load_contents(self, contents: dict[BroadcastId, Content | None], claimed: Sequence[Claimed]) -> None:
@@ -195,10 +181,10 @@ class BroadcastRunner:
         missing = {item.broadcast_id for item in claimed} - set(contents)
         if not missing:
             return
-        async with self._database.transaction() as tx:
+        async with self._parts.database.transaction() as tx:
             for broadcast in await tx.session.scalars(select(Broadcast).where(Broadcast.id.in_(missing))):
                 try:
-                    contents[broadcast.id] = await load_content(tx.session, self._files, broadcast)
+                    contents[broadcast.id] = await load_content(tx.session, self._parts.files, broadcast)
                 except InvalidInput as problem:
                     contents[broadcast.id] = None
                     broadcast.status, broadcast.last_error = BroadcastStatus.PAUSED, problem.message

@@ -24,7 +24,6 @@ from channels.telegram.client import (
     RateLimited,
     RecipientBlocked,
     RecipientGone,
-    TelegramClients,
     TelegramFailure,
     TelegramUnavailable,
     TokenRejected,
@@ -32,11 +31,9 @@ from channels.telegram.client import (
 from channels.telegram.mapping import Button, CallbackButton, Send, UrlButton, plan_sends
 from channels.telegram.models import TelegramBot, TelegramSubscriber
 from channels.telegram.pacing import SendPacer
-from channels.telegram.sending import send_planned
+from channels.telegram.sending import SendingParts, send_planned
 from conversations.models import Attachment
-from core.clock import Clock
 from core.crypto import SecretBox
-from core.db import Database
 from core.errors import InvalidInput, NotFound
 from core.files import FileStore
 from core.ids import BroadcastId, TelegramBotId, TelegramSubscriberId, WorkspaceId
@@ -126,17 +123,8 @@ async def _turn_taken(seconds: float) -> None:
 
 
 class BroadcastSender:
-    def __init__(
-        self,
-        database: Database,
-        clients: TelegramClients,
-        box: SecretBox,
-        files: FileStore,
-        pacer: SendPacer,
-        clock: Clock,
-    ) -> None:
-        self._database, self._clients, self._box, self._files = database, clients, box, files
-        self._pacer, self._clock = pacer, clock
+    def __init__(self, parts: SendingParts) -> None:
+        self._parts = parts
         # `send_planned` waits its turn itself; delivery must wait *before* committing the in-flight
         # marker (broadcasts.delivery), so after that wait it gets a pacer that never sleeps.
         self._no_wait = SendPacer(sleep=_turn_taken)
@@ -146,7 +134,7 @@ class BroadcastSender:
         self._file_ids: dict[tuple[TelegramBotId, BroadcastId], str] = {}
 
     async def wait_turn(self, line: BotLine, chat_id: int) -> None:
-        await self._pacer.wait_turn(line.bot_id, chat_id, line.rate)
+        await self._parts.pacer.wait_turn(line.bot_id, chat_id, line.rate)
 
     async def send_after_turn(self, line: BotLine, chat_id: int, content: Content) -> int:
         """The Telegram message id; raises SendFailed (a 429 holds the bot in the shared pacer).
@@ -169,7 +157,7 @@ class BroadcastSender:
     async def send_test(self, actor: Actor, broadcast_id: BroadcastId, subscriber_id: TelegramSubscriberId) -> int:
         """Sends the broadcast to one subscriber of its bot (the editor's own chat) and meters it;
         the Telegram message id. DeliveryFailed when Telegram does not take it."""
-        async with self._database.transaction() as tx:
+        async with self._parts.database.transaction() as tx:
             broadcast = await access_broadcast(tx.session, actor, broadcast_id)
             chat_id = await tx.session.scalar(
                 select(TelegramSubscriber.chat_id).where(
@@ -180,12 +168,12 @@ class BroadcastSender:
             )
             if chat_id is None:
                 raise NotFound("No such subscriber of this broadcast's bot.")
-            line = await load_bot_line(tx.session, self._box, broadcast.bot_id)
+            line = await load_bot_line(tx.session, self._parts.box, broadcast.bot_id)
             if line is None:
                 raise InvalidInput("The broadcast's bot is not connected any more.", field="bot_id")
-            content = await load_content(tx.session, self._files, broadcast)
+            content = await load_content(tx.session, self._parts.files, broadcast)
         try:
-            message_id = await self._send(line, chat_id, content, self._pacer)
+            message_id = await self._send(line, chat_id, content, self._parts.pacer)
         except SendFailed as failure:
             raise DeliveryFailed(
                 "Telegram did not take the test message: {reason}",
@@ -193,14 +181,14 @@ class BroadcastSender:
                 retry_after=failure.retry_after,
                 reason=failure.description,
             ) from None
-        async with self._database.transaction() as tx:
+        async with self._parts.database.transaction() as tx:
             await record_usage(
                 tx.session,
                 workspace_id=line.workspace_id,
                 metric=Metric.TELEGRAM_MESSAGE,
                 quantity=1,
                 idempotency_key=f"broadcast-test:{broadcast_id}:{chat_id}:{message_id}",
-                occurred_at=self._clock.now(),
+                occurred_at=self._parts.clock.now(),
             )
         return message_id
 
@@ -217,7 +205,7 @@ class BroadcastSender:
 
         try:
             sent = await send_planned(
-                self._clients.bot(line.token),  # TokenRejected too, for a token not shaped like one
+                self._parts.clients.bot(line.token),  # TokenRejected too, for a token not shaped like one
                 line.bot_id,
                 chat_id,
                 content.sends,
@@ -229,7 +217,7 @@ class BroadcastSender:
             )
         except TelegramFailure as failure:
             if isinstance(failure, RateLimited):
-                self._pacer.hold(line.bot_id, failure.retry_after)
+                self._parts.pacer.hold(line.bot_id, failure.retry_after)
             retry_after = failure.retry_after if isinstance(failure, RateLimited) else None
             raise SendFailed(failure_kind(failure), failure.description, retry_after) from None
         return sent[-1]

@@ -12,6 +12,7 @@ import signal
 from broadcasts.runner import BroadcastRunner
 from channels.telegram.client import TelegramClients
 from channels.telegram.pacing import SendPacer
+from channels.telegram.sending import SendingParts
 from core.clock import SystemClock
 from core.config import Settings
 from core.crypto import SecretBox
@@ -28,12 +29,14 @@ async def run_worker(settings: Settings) -> None:
     engine = create_engine(settings.database.url, pool_size=settings.database.pool_size)
     clients = TelegramClients(settings.telegram.api_url)
     runner = BroadcastRunner(
-        Database.from_engine(engine),
-        clients,
-        SecretBox(settings.secret_key.get_secret_value()),
-        LocalFileStore(settings.data_dir / "files"),
-        SendPacer(),
-        SystemClock(),
+        SendingParts(
+            Database.from_engine(engine),
+            clients,
+            SecretBox(settings.secret_key.get_secret_value()),
+            LocalFileStore(settings.data_dir / "files"),
+            SendPacer(),
+            SystemClock(),
+        )
     )
     loop, stopping = asyncio.get_running_loop(), set[asyncio.Task[None]]()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -27,6 +27,7 @@ from channels.telegram.connections import WebhookSecrets
 from channels.telegram.pacing import SendPacer
 from channels.telegram.polling import Poller
 from channels.telegram.receiver import ConnectedBots, Parts, TelegramEdge, UpdateReceiver, telegram_key
+from channels.telegram.sending import SendingParts
 from channels.telegram.webhook import setup_telegram_webhook
 from channels.web_widget.adapter import WebWidgetChannel
 from channels.web_widget.endpoints import setup_web_widget
@@ -164,7 +165,7 @@ def _outbox_context(
         channels: dict[ChannelKind, Channel] = {
             ChannelKind.WEB: WebWidgetChannel(database),
             ChannelKind.TELEGRAM: TelegramChannel(
-                database, telegram, app[secret_box_key], app[file_store_key], pacer, clock
+                SendingParts(database, telegram, app[secret_box_key], app[file_store_key], pacer, clock)
             ),
         }
         outbox = Outbox(database, channels, clock, background=background)
@@ -262,7 +263,7 @@ def _telegram_context(
         receiver = UpdateReceiver(parts)
         secrets = WebhookSecrets(settings.secret_key.get_secret_value())
         app[telegram_key] = TelegramEdge(telegram, secrets, receiver, ConnectedBots(parts.database))
-        broadcasts = BroadcastRunner(parts.database, telegram, parts.box, parts.files, pacer, parts.clock)
+        broadcasts = BroadcastRunner(SendingParts(parts.database, telegram, parts.box, parts.files, pacer, parts.clock))
         app[broadcast_sender_key] = broadcasts.sender
         try:
             if not background:

@@ -48,8 +48,8 @@ class DomainError(Exception):
 
 
 class Phrase:
-    """A piece of a message that is translated with it: an English template with `{name}`
-    placeholders filled from `params`, which may be phrases too, or tuples of them (listed, comma
+    """A piece of a message that is translated with it: an English template whose `{name}` fields
+    are filled from `params`, which may be phrases too, or tuples of them (listed, comma
     separated). The catalog extracts the first argument, as for errors."""
 
     def __init__(self, template: str, /, **params: object) -> None:

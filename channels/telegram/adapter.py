@@ -14,20 +14,14 @@ from channels.telegram.client import (
     RateLimited,
     RecipientBlocked,
     RecipientGone,
-    TelegramClients,
     TelegramFailure,
     TokenRejected,
 )
 from channels.telegram.inbound import chat_of, mark_unreachable, message_reference
 from channels.telegram.mapping import CallbackButton, MediaTooLarge, plan_sends
 from channels.telegram.models import TelegramBot
-from channels.telegram.pacing import SendPacer
-from channels.telegram.sending import send_planned
+from channels.telegram.sending import SendingParts, send_planned
 from conversations.models import Attachment
-from core.clock import Clock
-from core.crypto import SecretBox
-from core.db import Database
-from core.files import FileStore
 from core.ids import TelegramBotId, WorkspaceId
 
 
@@ -41,21 +35,8 @@ class TelegramChannel:
     kind = ChannelKind.TELEGRAM
     capabilities = Capabilities(buttons=True, attachments=True, typing=False)
 
-    def __init__(
-        self,
-        database: Database,
-        clients: TelegramClients,
-        box: SecretBox,
-        files: FileStore,
-        pacer: SendPacer,
-        clock: Clock,
-    ) -> None:
-        self._database = database
-        self._clients = clients
-        self._box = box
-        self._files = files
-        self._pacer = pacer
-        self._clock = clock
+    def __init__(self, parts: SendingParts) -> None:
+        self._parts = parts
 
     async def send(self, message: OutboundMessage) -> DeliveryReceipt:
         bot_id, chat_id = chat_of(message.address)
@@ -67,11 +48,11 @@ class TelegramChannel:
             raise DeliveryFailed(error.message, retryable=False) from None
         try:
             sent = await send_planned(
-                self._clients.bot(connected.token),
+                self._parts.clients.bot(connected.token),
                 bot_id,
                 chat_id,
                 sends,
-                pacer=self._pacer,
+                pacer=self._parts.pacer,
                 per_second=connected.per_second,
                 read_file=self._read_file,
             )
@@ -81,7 +62,7 @@ class TelegramChannel:
         return DeliveryReceipt(external_id=reference, billable_messages=len(sent))
 
     async def _connected(self, bot_id: TelegramBotId, workspace_id: WorkspaceId) -> _Connected:
-        async with self._database.transaction() as tx:
+        async with self._parts.database.transaction() as tx:
             row = (
                 await tx.session.execute(
                     select(TelegramBot.token_sealed, TelegramBot.messages_per_second).where(
@@ -93,18 +74,18 @@ class TelegramChannel:
             ).one_or_none()
         if row is None:
             raise DeliveryFailed("The Telegram bot of this dialog is not connected any more.", retryable=False)
-        return _Connected(self._box.open(row.token_sealed), row.messages_per_second)
+        return _Connected(self._parts.box.open(row.token_sealed), row.messages_per_second)
 
     async def _read_file(self, attachment: AttachmentRef) -> bytes:
-        async with self._database.transaction() as tx:
+        async with self._parts.database.transaction() as tx:
             key = await tx.session.scalar(select(Attachment.storage_key).where(Attachment.id == attachment.id))
         if key is None:
             raise DeliveryFailed("The file {name} is gone.", retryable=False, name=attachment.name)
-        return await self._files.get(key)
+        return await self._parts.files.get(key)
 
     async def _unreachable(self, bot_id: TelegramBotId, chat_id: int, reason: str) -> None:
-        async with self._database.transaction() as tx:
-            await mark_unreachable(tx.session, bot_id, chat_id, reason=reason, at=self._clock.now())
+        async with self._parts.database.transaction() as tx:
+            await mark_unreachable(tx.session, bot_id, chat_id, reason=reason, at=self._parts.clock.now())
 
     async def _failed(self, failure: TelegramFailure, bot_id: TelegramBotId, chat_id: int) -> DeliveryFailed:
         match failure:

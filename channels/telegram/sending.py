@@ -4,15 +4,34 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from aiogram import Bot
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from channels.base import AttachmentRef
-from channels.telegram.client import TELEGRAM_ERRORS, RateLimited, failure_of
+from channels.telegram.client import TELEGRAM_ERRORS, RateLimited, TelegramClients, failure_of
 from channels.telegram.mapping import Keyboard, Send
 from channels.telegram.pacing import CHAT_BURST, SendPacer
+from core.clock import Clock
+from core.crypto import SecretBox
+from core.db import Database
+from core.files import FileStore
 from core.ids import TelegramBotId
+
+
+@dataclass(frozen=True)
+class SendingParts:
+    """What sending through a bot needs — for dialogs (the outbox's TelegramChannel) and broadcasts
+    alike — built once in the composition root."""
+
+    database: Database
+    clients: TelegramClients
+    box: SecretBox  # opens the bots' sealed tokens
+    files: FileStore
+    pacer: SendPacer  # the process's: one per process, shared by every sender
+    clock: Clock
+
 
 # An attachment's bytes, or the file_id of a copy Telegram already keeps for this bot (no upload).
 ReadFile = Callable[[AttachmentRef], Awaitable[bytes | str]]

@@ -13,6 +13,7 @@ import pytest
 from broadcasts.runner import BroadcastRunner
 from channels.telegram.client import TelegramClients
 from channels.telegram.pacing import SendPacer
+from channels.telegram.sending import SendingParts
 from core.clock import Clock, SystemClock
 from core.db import Database
 from core.files import LocalFileStore
@@ -45,7 +46,7 @@ def files(tmp_path: Path) -> LocalFileStore:
 def make_runner(
     database: Database, clients: TelegramClients, files: LocalFileStore, clock: Clock | None = None
 ) -> BroadcastRunner:
-    return BroadcastRunner(database, clients, BOX, files, SendPacer(), clock or SystemClock(), poll=0.1)
+    return BroadcastRunner(SendingParts(database, clients, BOX, files, SendPacer(), clock or SystemClock()), poll=0.1)
 
 
 @contextlib.asynccontextmanager

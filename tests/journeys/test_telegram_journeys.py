@@ -17,6 +17,7 @@ from broadcasts.runner import BroadcastRunner
 from channels.telegram.client import TelegramClients
 from channels.telegram.models import TelegramBot
 from channels.telegram.pacing import SendPacer
+from channels.telegram.sending import SendingParts
 from core.clock import SystemClock
 from core.db import Database
 from core.files import LocalFileStore
@@ -97,7 +98,9 @@ async def test_an_admin_connects_a_bot_and_broadcasts_to_its_subscribers(
 
     # A worker sends it (here, passes of the runner the server would run); the page follows live.
     clients = TelegramClients(fake_telegram.base_url)
-    runner = BroadcastRunner(committed_db, clients, BOX, LocalFileStore(tmp_path), SendPacer(), SystemClock())
+    runner = BroadcastRunner(
+        SendingParts(committed_db, clients, BOX, LocalFileStore(tmp_path), SendPacer(), SystemClock())
+    )
     try:
         while await runner.deliver_once() > 0:
             pass

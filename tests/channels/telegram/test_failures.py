@@ -18,6 +18,7 @@ from channels.telegram.adapter import TelegramChannel
 from channels.telegram.client import OutcomeUnknown, TelegramClients, TelegramUnavailable, failure_of
 from channels.telegram.inbound import telegram_address
 from channels.telegram.pacing import SendPacer
+from channels.telegram.sending import SendingParts
 from core.clock import SystemClock
 from core.db import Database
 from core.files import LocalFileStore
@@ -86,7 +87,9 @@ async def test_a_reply_that_timed_out_is_failed_for_the_operator_not_sent_twice(
         workspace = await make_workspace(tx.session)
         bot = await make_bot(tx.session, workspace.id, token=TOKEN)
     clients = TelegramClients(tg.base_url, timeout=TIMEOUT)
-    channel = TelegramChannel(db, clients, BOX, LocalFileStore(Path("/nonexistent")), SendPacer(), SystemClock())
+    channel = TelegramChannel(
+        SendingParts(db, clients, BOX, LocalFileStore(Path("/nonexistent")), SendPacer(), SystemClock())
+    )
     reply = OutboundMessage(
         workspace_id=workspace.id,
         conversation_id=ConversationId(1),

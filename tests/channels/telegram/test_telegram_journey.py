@@ -26,6 +26,7 @@ from channels.telegram.client import TelegramClients
 from channels.telegram.models import TelegramBot, TelegramSubscriber, TelegramUpdate
 from channels.telegram.pacing import SendPacer
 from channels.telegram.receiver import telegram_key
+from channels.telegram.sending import SendingParts
 from conversations.models import Contact, Conversation, Message
 from conversations.outbound import reply_as_operator
 from core.app import build_app
@@ -258,7 +259,9 @@ async def test_a_disconnected_bot_s_updates_are_ignored_and_a_wrong_token_saves_
 async def _deliver_broadcasts(world: World) -> None:
     """What the server's broadcast worker does, here in passes on the test's one connection."""
     clients = TelegramClients(world.tg.base_url)
-    runner = BroadcastRunner(world.db, clients, BOX, LocalFileStore(Path("/nonexistent")), SendPacer(), SystemClock())
+    runner = BroadcastRunner(
+        SendingParts(world.db, clients, BOX, LocalFileStore(Path("/nonexistent")), SendPacer(), SystemClock())
+    )
     try:
         while await runner.deliver_once() > 0:
             pass
